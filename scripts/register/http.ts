@@ -1,0 +1,99 @@
+import pRetry, { AbortError } from "p-retry";
+import { isTransientStatus } from "./classify.ts";
+
+export type Fetch = typeof globalThis.fetch;
+
+export interface RetryPolicy {
+  /** Retries after the first attempt. */
+  readonly retries: number;
+  /** Delay before the first retry, doubled each time. Default 500 ms in the CLI; tests set 1. */
+  readonly minTimeoutMs: number;
+  /** Ceiling for one delay. Default 4000 ms in the CLI. */
+  readonly maxTimeoutMs: number;
+}
+
+export interface HttpDeps {
+  readonly fetch: Fetch;
+  /** Per-attempt timeout. */
+  readonly timeoutMs: number;
+  readonly retry: RetryPolicy;
+  /** Told about each failed attempt that will be retried (progress output). */
+  readonly onRetry?: (info: { attempt: number; retriesLeft: number; reason: string }) => void;
+}
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly body: string;
+  readonly attempts: number;
+}
+
+/** Thrown when every attempt failed with a 5xx, a network error or a timeout. */
+export class TransientFailure extends Error {
+  override readonly name = "TransientFailure";
+  constructor(
+    message: string,
+    readonly attempts: number,
+    readonly lastStatus?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+class TransientStatus extends Error {
+  constructor(readonly status: number) {
+    super(`HTTP ${status}`);
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof TransientStatus) return error.message;
+  if (error instanceof Error) {
+    if (error.name === "TimeoutError") return "timed out";
+    const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+    if (cause && typeof cause.code === "string") return cause.code;
+    if (cause && typeof cause.message === "string") return cause.message;
+    return error.message;
+  }
+  return String(error);
+}
+
+/**
+ * One HTTP exchange with a per-attempt timeout; 5xx, network errors and timeouts are retried with exponential
+ * backoff by p-retry, 4xx and 2xx are returned to the caller to classify.
+ */
+export async function requestWithRetry(deps: HttpDeps, url: string, init: RequestInit): Promise<HttpAnswer> {
+  let attempts = 0;
+  try {
+    return await pRetry(
+      async () => {
+        attempts++;
+        let response: Response;
+        try {
+          response = await deps.fetch(url, { ...init, signal: AbortSignal.timeout(deps.timeoutMs) });
+        } catch (error) {
+          // Network errors and timeouts: outcome unknown, but every request here is idempotent (a token, a
+          // GET, a PUT of the same configuration), so repeating it is safe. p-retry skips plain TypeErrors
+          // that are not network errors, so wrap everything.
+          throw new Error(describe(error), { cause: error });
+        }
+        const body = await response.text().catch(() => "");
+        if (isTransientStatus(response.status)) throw new TransientStatus(response.status);
+        return { status: response.status, body, attempts };
+      },
+      {
+        retries: deps.retry.retries,
+        minTimeout: deps.retry.minTimeoutMs,
+        maxTimeout: deps.retry.maxTimeoutMs,
+        factor: 2,
+        onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+          if (retriesLeft > 0) deps.onRetry?.({ attempt: attemptNumber, retriesLeft, reason: describe(error) });
+        },
+      },
+    );
+  } catch (error) {
+    if (error instanceof AbortError) throw error.originalError;
+    const lastStatus = error instanceof TransientStatus ? error.status : undefined;
+    throw new TransientFailure(`${describe(error)} after ${attempts} attempt(s)`, attempts, lastStatus, { cause: error });
+  }
+}
