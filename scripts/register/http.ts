@@ -40,6 +40,9 @@ export class TransientFailure extends Error {
   }
 }
 
+/** A failed attempt (network error, timeout), already described; `cause` keeps the original. */
+class AttemptError extends Error {}
+
 class TransientStatus extends Error {
   constructor(readonly status: number) {
     super(`HTTP ${status}`);
@@ -47,9 +50,10 @@ class TransientStatus extends Error {
 }
 
 function describe(error: unknown): string {
-  if (error instanceof TransientStatus) return error.message;
+  if (error instanceof TransientStatus || error instanceof AttemptError) return error.message;
+  // DOMException may come from another realm: test the name, not the prototype.
+  if ((error as { name?: unknown } | null)?.name === "TimeoutError") return "timed out";
   if (error instanceof Error) {
-    if (error.name === "TimeoutError") return "timed out";
     const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
     if (cause && typeof cause.code === "string") return cause.code;
     if (cause && typeof cause.message === "string") return cause.message;
@@ -75,7 +79,7 @@ export async function requestWithRetry(deps: HttpDeps, url: string, init: Reques
           // Network errors and timeouts: outcome unknown, but every request here is idempotent (a token, a
           // GET, a PUT of the same configuration), so repeating it is safe. p-retry skips plain TypeErrors
           // that are not network errors, so wrap everything.
-          throw new Error(describe(error), { cause: error });
+          throw new AttemptError(describe(error), { cause: error });
         }
         const body = await response.text().catch(() => "");
         if (isTransientStatus(response.status)) throw new TransientStatus(response.status);

@@ -24,6 +24,7 @@ export async function startStubGateway(options: StubGatewayOptions) {
   const requests: StubRequest[] = [];
   const postStatuses = [...(options.postStatuses ?? [])];
   const postDelays = [...(options.postDelaysMs ?? [])];
+  let echo = options.echo ?? "right";
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -35,7 +36,7 @@ export async function startStubGateway(options: StubGatewayOptions) {
         if (!keyOk) return void res.writeHead(401).end();
         const v = req.headers["x-verification-key"];
         if (typeof v !== "string") return void res.writeHead(400).end();
-        const key = options.echo === "wrong" ? `${v}-not` : v;
+        const key = echo === "wrong" ? `${v}-not` : v;
         return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ key }));
       }
       if (!keyOk) return void res.writeHead(401).end();
@@ -52,6 +53,10 @@ export async function startStubGateway(options: StubGatewayOptions) {
   return {
     uri: `http://127.0.0.1:${port}/send-sms`,
     requests,
+    /** Changes how later challenges are answered. */
+    setEcho: (mode: "right" | "wrong") => {
+      echo = mode;
+    },
     close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
 }
