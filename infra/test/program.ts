@@ -1,0 +1,92 @@
+// Loads the real program (infra/index.ts) under mocks with a given stack configuration and records every
+// resource registration, including what the mock callbacks do not see: dependencies, parent and options.
+
+import * as pulumi from "@pulumi/pulumi";
+import { vi } from "vitest";
+import { mocks } from "./mocks.js";
+
+export interface Registered {
+  type: string;
+  name: string;
+  urn: string;
+  parent: string;
+  inputs: Record<string, any>;
+  dependencies: string[];
+  deleteBeforeReplace: boolean;
+  additionalSecretOutputs: string[];
+}
+
+export interface ProgramRun {
+  resources: Registered[];
+  /** The program module's exports (stack outputs), still as Outputs. */
+  exports: Record<string, unknown>;
+  /** The stack outputs, resolved. */
+  outputs: Record<string, any>;
+  byType(type: string): Registered[];
+  one(type: string, name?: string): Registered;
+}
+
+export const BASE_CONFIG: Record<string, string> = {
+  "gcp:project": "test-project",
+  "gcp:region": "us-central1",
+  "mosaic-sms-gateway:twilioAccountSid": `AC${"0".repeat(32)}`,
+  "mosaic-sms-gateway:twilioAuthToken": "twilio-token-value-1234",
+  "mosaic-sms-gateway:twilioFromNumber": "+15551234567",
+  "mosaic-sms-gateway:mosaicClientId": "mosaic-client-id",
+  "mosaic-sms-gateway:mosaicClientSecret": "mosaic-client-secret-5678",
+};
+export const SECRET_KEYS = ["mosaic-sms-gateway:twilioAuthToken", "mosaic-sms-gateway:mosaicClientSecret"];
+
+/** `overrides` values of `undefined` remove a key from BASE_CONFIG. */
+export async function runProgram(overrides: Record<string, string | undefined> = {}): Promise<ProgramRun> {
+  const config = Object.fromEntries(
+    Object.entries({ ...BASE_CONFIG, ...overrides }).filter((e): e is [string, string] => e[1] !== undefined),
+  );
+  pulumi.runtime.setAllConfig(config, SECRET_KEYS);
+  await pulumi.runtime.setMocks(mocks, "mosaic-sms-gateway", "test", false);
+
+  const resources: Registered[] = [];
+  const monitor = pulumi.runtime.getMonitor() as any;
+  const registerResource = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, callback: any) => {
+    const { deserializeProperties } = pulumi.runtime;
+    resources.push({
+      type: req.getType(),
+      name: req.getName(),
+      urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
+      parent: req.getParent(),
+      inputs: deserializeProperties(req.getObject()),
+      dependencies: req.getDependenciesList(),
+      deleteBeforeReplace: req.getDeletebeforereplace(),
+      additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+    });
+    return registerResource(req, callback);
+  };
+
+  vi.resetModules();
+  let exports: Record<string, unknown> = {};
+  try {
+    const outputs = (await pulumi.runtime.runInPulumiStack(async () => {
+      exports = await import("../index.js");
+      return exports;
+    })) as Record<string, any>;
+    return {
+      resources,
+      exports,
+      outputs,
+      byType: (type) => resources.filter((r) => r.type === type),
+      one: (type, name) => {
+        const found = resources.filter((r) => r.type === type && (name === undefined || r.name === name));
+        if (found.length !== 1) throw new Error(`expected one ${type} ${name ?? ""}, found ${found.length}`);
+        return found[0]!;
+      },
+    };
+  } finally {
+    // Waits for every outstanding registration, so each test sees the whole program.
+    await pulumi.runtime.disconnect();
+  }
+}
+
+export function isSecret(output: unknown): Promise<boolean> {
+  return (output as { isSecret: Promise<boolean> }).isSecret;
+}
