@@ -12,15 +12,17 @@ const DEADLINE_EXCEEDED = 4;
 
 /**
  * A reader backed by the official client (gRPC; Application Default Credentials). `clientOptions` points it
- * elsewhere: tests pass `{ apiEndpoint: "127.0.0.1", port, sslCreds: grpc.credentials.createInsecure() }`.
+ * elsewhere: tests pass `{ apiEndpoint: "127.0.0.1", port, sslCreds: grpc.credentials.createInsecure(),
+ * universeDomain: "googleapis.com" }` (the universe set explicitly keeps google-auth off the metadata server).
+ * `timeoutMs` bounds the call including the client's own UNAVAILABLE retries; default 30 s.
  * The client is created per call, not at import, and the package is loaded only when a secret is read.
  */
-export function createSecretReader(clientOptions?: SecretClientOptions): SecretReader {
+export function createSecretReader(clientOptions?: SecretClientOptions, { timeoutMs = 30_000 }: { timeoutMs?: number } = {}): SecretReader {
   return async function readSecret(name: string): Promise<string> {
     const { SecretManagerServiceClient } = await import("@google-cloud/secret-manager");
     const client = new SecretManagerServiceClient(clientOptions);
     try {
-      const [version] = await client.accessSecretVersion({ name });
+      const [version] = await client.accessSecretVersion({ name }, { timeout: timeoutMs });
       const data = version.payload?.data;
       const text = data == null ? "" : typeof data === "string" ? data : Buffer.from(data).toString("utf8");
       // Header values cannot carry surrounding whitespace; a secret created with `echo` ends with a newline.
