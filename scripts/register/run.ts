@@ -31,7 +31,7 @@ async function resolveGateway(options: Options, deps: RegisterDeps): Promise<Res
   const errors: string[] = [];
   const rawUri = options.gatewayUri ?? stack.gatewayUri;
   const gatewayUri = rawUri === undefined ? undefined : checkUrl(rawUri, options.gatewayUri ? "GATEWAY_URI" : "the stack's gateway URI output", errors);
-  if (rawUri === undefined) errors.push("the stack has no gateway URI output (gatewayUri); set GATEWAY_URI");
+  if (rawUri === undefined) errors.push("the stack has no gateway URI output (url); set GATEWAY_URI");
 
   let apiKey: string | undefined;
   let keySource = "";
@@ -44,7 +44,7 @@ async function resolveGateway(options: Options, deps: RegisterDeps): Promise<Res
   } else if (stack.apiKeySecret !== undefined) {
     [apiKey, keySource] = [await deps.readSecret(stack.apiKeySecret), `Secret Manager ${stack.apiKeySecret} (from the stack)`];
   } else {
-    errors.push("the stack has no API key output (gatewayApiKey or apiKeySecretVersion); set GATEWAY_API_KEY");
+    errors.push("the stack has no API key output (apiKey or apiKeySecretVersion); set GATEWAY_API_KEY");
   }
   if (errors.length > 0 || gatewayUri === undefined || apiKey === undefined) {
     throw new RegisterError(ExitCode.BadInput, "input", errors.join("; "));

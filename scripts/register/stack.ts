@@ -19,12 +19,12 @@ export const runCommand: CommandRunner = (file, args) =>
   });
 
 /**
- * Stack output names searched, in order. The infra stack exports the gateway's full send-sms URI and either the
- * API key itself (a Pulumi secret) or the Secret Manager version that holds it.
+ * Stack output names searched, in order. This repository's stack (infra/index.ts) exports `url` (the full
+ * send-sms URI), `apiKey` (a Pulumi secret) and `apiKeySecretVersion`; the other names are aliases.
  */
 export const STACK_OUTPUTS = {
-  gatewayUri: ["gatewayUri", "gatewayUrl", "sendSmsUri", "sendSmsUrl"],
-  apiKey: ["gatewayApiKey", "apiKey"],
+  gatewayUri: ["url", "gatewayUri", "gatewayUrl"],
+  apiKey: ["apiKey", "gatewayApiKey"],
   apiKeySecret: ["apiKeySecretVersion", "gatewayApiKeySecretVersion", "apiKeySecretVersionName"],
 } as const;
 

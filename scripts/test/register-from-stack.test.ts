@@ -26,7 +26,9 @@ describe("--from-stack", () => {
   it.each([
     [{ gatewayUri: "https://a/send-sms", gatewayApiKey: "k" }, { gatewayUri: "https://a/send-sms", apiKey: "k" }],
     [{ gatewayUrl: "https://b/send-sms", apiKeySecretVersion: "projects/p/secrets/s/versions/1" }, { gatewayUri: "https://b/send-sms", apiKeySecret: "projects/p/secrets/s/versions/1" }],
-    [{ url: "https://c", other: 1, gatewayApiKey: "" }, {}],
+    // This repository's stack outputs (infra/index.ts).
+    [{ url: "https://c/send-sms", apiKey: "k2", apiKeySecretVersion: "projects/p/secrets/s/versions/2", image: "x" }, { gatewayUri: "https://c/send-sms", apiKey: "k2", apiKeySecret: "projects/p/secrets/s/versions/2" }],
+    [{ serviceAccount: "sa", gatewayApiKey: "" }, {}],
   ])("picks values from outputs %j", (outputs, expected) => {
     expect(pickStackValues(outputs)).toEqual(expected);
   });
@@ -66,7 +68,7 @@ describe("--from-stack", () => {
       const script = `#!/bin/sh
 echo "$@" > "${dir}/args"
 if [ "$5" = "--stack" ] && [ "$6" = "missing" ]; then echo "error: no stack named 'missing' found" >&2; exit 255; fi
-printf '%s' '{"gatewayUri":"${gw.uri}","gatewayApiKey":"${API_KEY}"}'
+printf '%s' '{"url":"${gw.uri}","apiKey":"${API_KEY}"}'
 `;
       await writeFile(path.join(dir, "pulumi"), script);
       await chmod(path.join(dir, "pulumi"), 0o755);
