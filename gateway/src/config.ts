@@ -1,0 +1,210 @@
+import { z } from "zod";
+
+/**
+ * The gateway's whole configuration, parsed once from the environment at startup (see main.ts).
+ * Error messages name variables and what is wrong with them, never their values.
+ */
+
+export type ProviderName = "twilio" | "log";
+
+export interface TwilioConfig {
+  accountSid: string;
+  /** Auth token, or an API key pair (preferred: revocable without rotating the account's token). */
+  auth: { kind: "authToken"; authToken: string } | { kind: "apiKey"; keySid: string; keySecret: string };
+  sender: { kind: "from"; from: string } | { kind: "messagingService"; messagingServiceSid: string };
+  /** Use Mosaic's alphanumeric sender_id as the sender where the destination allows it. */
+  useSenderId: boolean;
+  /** Where the SDK sends requests; default https://api.twilio.com. */
+  apiBaseUrl: string;
+}
+
+export interface GatewayConfig {
+  port: number;
+  /** Path serving both the GET challenge and the POST send. */
+  path: string;
+  /** Several keys are accepted at once during a rotation. */
+  apiKeys: string[];
+  /** Every POST is answered within this budget (Mosaic gives up at about 3 s). */
+  sendTimeoutMs: number;
+  /** Expected concurrent requests per instance; sizes the provider connection pool. */
+  concurrency: number;
+  provider: ProviderName;
+  twilio: TwilioConfig | undefined;
+  /** Set on Cloud Run: enables the trace field of log lines. */
+  projectId: string | undefined;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+}
+
+const optional = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+const integer = (name: string, min: number, max: number, fallback: number) =>
+  optional.pipe(
+    z
+      .string()
+      .regex(/^\d+$/, `${name} must be a whole number from ${min} to ${max}`)
+      .transform(Number)
+      .refine((n) => n >= min && n <= max, `${name} must be a whole number from ${min} to ${max}`)
+      .optional()
+      .transform((n) => n ?? fallback),
+  );
+
+const boolean = (name: string) =>
+  optional.pipe(
+    z
+      .enum(["true", "false", "1", "0"], { error: `${name} must be true or false` })
+      .optional()
+      .transform((v) => v === "true" || v === "1"),
+  );
+
+const sid = (prefix: string) => new RegExp(`^${prefix}[0-9a-fA-F]{32}$`);
+// A sender number in E.164, or a short code.
+const SENDER_NUMBER = /^(\+[1-9]\d{6,14}|\d{3,8})$/;
+const KEY_ALPHABET = /^[\x21-\x2b\x2d-\x7e]+$/; // printable ASCII minus comma (the list separator)
+export const MIN_API_KEY_LENGTH = 16;
+
+const EnvSchema = z.object({
+  PORT: integer("PORT", 0, 65535, 8080),
+  GATEWAY_PATH: optional.pipe(
+    z
+      .string()
+      .regex(/^\/[A-Za-z0-9._~\-/]*$/, "GATEWAY_PATH must start with / and use URL path characters only")
+      .optional()
+      .transform((v) => v ?? "/send-sms"),
+  ),
+  SEND_TIMEOUT_MS: integer("SEND_TIMEOUT_MS", 100, 30_000, 2500),
+  CONCURRENCY: integer("CONCURRENCY", 1, 1000, 80),
+  SMS_PROVIDER: optional.pipe(
+    z
+      .enum(["twilio", "log"], { error: "SMS_PROVIDER must be twilio or log" })
+      .optional()
+      .transform((v) => v ?? "twilio"),
+  ),
+  GOOGLE_CLOUD_PROJECT: optional,
+  TWILIO_ACCOUNT_SID: optional,
+  TWILIO_AUTH_TOKEN: optional,
+  TWILIO_API_KEY_SID: optional,
+  TWILIO_API_KEY_SECRET: optional,
+  TWILIO_FROM_NUMBER: optional,
+  TWILIO_MESSAGING_SERVICE_SID: optional,
+  TWILIO_USE_SENDER_ID: boolean("TWILIO_USE_SENDER_ID"),
+  TWILIO_API_BASE_URL: optional,
+});
+
+type Env = z.infer<typeof EnvSchema>;
+
+function parseApiKeys(raw: string | undefined, problems: string[]): string[] {
+  if (raw === undefined) {
+    problems.push("GATEWAY_API_KEY is required (one key, or several separated by commas during a rotation)");
+    return [];
+  }
+  const keys = raw.split(",").map((k) => k.trim()).filter((k) => k !== "");
+  if (keys.length === 0) problems.push("GATEWAY_API_KEY holds no key");
+  keys.forEach((key, i) => {
+    if (key.length < MIN_API_KEY_LENGTH || !KEY_ALPHABET.test(key)) {
+      problems.push(
+        `GATEWAY_API_KEY key #${i + 1} must be at least ${MIN_API_KEY_LENGTH} printable ASCII characters without spaces`,
+      );
+    }
+  });
+  return keys;
+}
+
+function parseBaseUrl(raw: string | undefined, problems: string[]): string {
+  if (raw === undefined) return "https://api.twilio.com";
+  try {
+    const url = new URL(raw);
+    if (url.protocol === "http:" || url.protocol === "https:") return raw.replace(/\/+$/, "");
+  } catch {
+    // reported below
+  }
+  problems.push("TWILIO_API_BASE_URL must be an http(s) URL");
+  return "";
+}
+
+function parseTwilio(env: Env, problems: string[]): TwilioConfig | undefined {
+  const before = problems.length;
+  const accountSid = env.TWILIO_ACCOUNT_SID;
+  if (accountSid === undefined) problems.push("TWILIO_ACCOUNT_SID is required");
+  else if (!sid("AC").test(accountSid)) problems.push("TWILIO_ACCOUNT_SID must be AC followed by 32 hex characters");
+
+  let auth: TwilioConfig["auth"] | undefined;
+  const hasToken = env.TWILIO_AUTH_TOKEN !== undefined;
+  const hasKey = env.TWILIO_API_KEY_SID !== undefined || env.TWILIO_API_KEY_SECRET !== undefined;
+  if (hasToken && hasKey) {
+    problems.push("set TWILIO_AUTH_TOKEN or TWILIO_API_KEY_SID + TWILIO_API_KEY_SECRET, not both");
+  } else if (hasToken) {
+    auth = { kind: "authToken", authToken: env.TWILIO_AUTH_TOKEN! };
+  } else if (hasKey) {
+    if (env.TWILIO_API_KEY_SID === undefined) problems.push("TWILIO_API_KEY_SID is required with TWILIO_API_KEY_SECRET");
+    else if (!sid("SK").test(env.TWILIO_API_KEY_SID)) {
+      problems.push("TWILIO_API_KEY_SID must be SK followed by 32 hex characters");
+    }
+    if (env.TWILIO_API_KEY_SECRET === undefined) problems.push("TWILIO_API_KEY_SECRET is required with TWILIO_API_KEY_SID");
+    if (env.TWILIO_API_KEY_SID && env.TWILIO_API_KEY_SECRET) {
+      auth = { kind: "apiKey", keySid: env.TWILIO_API_KEY_SID, keySecret: env.TWILIO_API_KEY_SECRET };
+    }
+  } else {
+    problems.push("TWILIO_AUTH_TOKEN (or TWILIO_API_KEY_SID + TWILIO_API_KEY_SECRET) is required");
+  }
+
+  let sender: TwilioConfig["sender"] | undefined;
+  const from = env.TWILIO_FROM_NUMBER;
+  const service = env.TWILIO_MESSAGING_SERVICE_SID;
+  if (from !== undefined && service !== undefined) {
+    problems.push("only one of TWILIO_FROM_NUMBER and TWILIO_MESSAGING_SERVICE_SID can be set");
+  } else if (from !== undefined) {
+    if (SENDER_NUMBER.test(from)) sender = { kind: "from", from };
+    else problems.push("TWILIO_FROM_NUMBER must be an E.164 number (+14155550100) or a short code");
+  } else if (service !== undefined) {
+    if (sid("MG").test(service)) sender = { kind: "messagingService", messagingServiceSid: service };
+    else problems.push("TWILIO_MESSAGING_SERVICE_SID must be MG followed by 32 hex characters");
+  } else {
+    problems.push("one of TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID is required");
+  }
+
+  const apiBaseUrl = parseBaseUrl(env.TWILIO_API_BASE_URL, problems);
+  if (problems.length > before || !accountSid || !auth || !sender) return undefined;
+  return { accountSid, auth, sender, useSenderId: env.TWILIO_USE_SENDER_ID, apiBaseUrl };
+}
+
+function trimmedOrUndefined(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === "" ? undefined : v.trim();
+}
+
+/** Parses the environment into a GatewayConfig, or throws one ConfigError naming every problem at once. */
+export function parseConfig(env: Record<string, string | undefined>): GatewayConfig {
+  const result = EnvSchema.safeParse(env);
+  const problems: string[] = [];
+  // Issue messages come from the schema above and name the variable; zod does not echo the input.
+  if (!result.success) for (const issue of result.error.issues) problems.push(issue.message);
+
+  const provider = result.success ? result.data.SMS_PROVIDER : trimmedOrUndefined(env.SMS_PROVIDER) ?? "twilio";
+  const apiKeys = parseApiKeys(trimmedOrUndefined(env.GATEWAY_API_KEY), problems);
+  // The Twilio checks run on the raw strings too, so one start reports every problem, not the first batch.
+  const twilioEnv = result.success
+    ? result.data
+    : ({ ...Object.fromEntries(Object.keys(EnvSchema.shape).map((k) => [k, trimmedOrUndefined(env[k])])),
+        TWILIO_USE_SENDER_ID: false } as unknown as Env);
+  const twilio = provider === "twilio" ? parseTwilio(twilioEnv, problems) : undefined;
+  if (!result.success || problems.length > 0) throw new ConfigError(problems);
+  const e = result.data;
+  return {
+    port: e.PORT,
+    path: e.GATEWAY_PATH,
+    apiKeys,
+    sendTimeoutMs: e.SEND_TIMEOUT_MS,
+    concurrency: e.CONCURRENCY,
+    provider: e.SMS_PROVIDER,
+    twilio,
+    projectId: e.GOOGLE_CLOUD_PROJECT,
+  };
+}

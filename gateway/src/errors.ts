@@ -1,0 +1,93 @@
+/**
+ * Every failure the gateway can answer with, as one typed error, and the single place where errors become HTTP
+ * responses. Handlers and providers throw; only `toErrorResponse` decides status codes and bodies.
+ */
+
+export type ErrorCode =
+  | "invalid_request"
+  | "unauthorized"
+  | "not_found"
+  | "method_not_allowed"
+  | "request_timeout"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "destination_rejected"
+  | "provider_error"
+  | "provider_rate_limited"
+  | "provider_timeout"
+  | "internal";
+
+const STATUS: Record<ErrorCode, number> = {
+  invalid_request: 400,
+  unauthorized: 401,
+  not_found: 404,
+  method_not_allowed: 405,
+  request_timeout: 408,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  destination_rejected: 422,
+  provider_error: 502,
+  provider_rate_limited: 503,
+  provider_timeout: 504,
+  internal: 500,
+};
+
+export interface GatewayErrorOptions {
+  cause?: unknown;
+  /** Extra fields for the log line (never secrets, never the message text). */
+  context?: Record<string, string | number | boolean | undefined>;
+}
+
+export class GatewayError extends Error {
+  override readonly name = "GatewayError";
+  readonly code: ErrorCode;
+  readonly context: Record<string, string | number | boolean | undefined>;
+
+  constructor(code: ErrorCode, message: string, options: GatewayErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.context = options.context ?? {};
+  }
+
+  get status(): number {
+    return STATUS[this.code];
+  }
+}
+
+export interface ErrorResponse {
+  status: number;
+  body: { error: { code: ErrorCode; message: string } };
+}
+
+/** body-parser's errors carry a `type`; these are the ones a client can cause. */
+function fromBodyParser(err: { type?: unknown; status?: unknown }): GatewayError | undefined {
+  switch (err.type) {
+    case "entity.too.large":
+      return new GatewayError("payload_too_large", "request body exceeds 16 KiB");
+    case "entity.parse.failed":
+      return new GatewayError("invalid_request", "request body is not valid JSON");
+    case "encoding.unsupported":
+    case "charset.unsupported":
+      return new GatewayError("unsupported_media_type", "request body must be UTF-8 JSON");
+    case "request.aborted":
+    case "request.size.invalid":
+    case "stream.encoding.set":
+      return new GatewayError("invalid_request", "request body could not be read");
+    default:
+      return undefined;
+  }
+}
+
+export function toGatewayError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  if (typeof err === "object" && err !== null) {
+    const mapped = fromBodyParser(err as { type?: unknown });
+    if (mapped) return mapped;
+  }
+  return new GatewayError("internal", "internal error", { cause: err });
+}
+
+export function toErrorResponse(err: unknown): ErrorResponse {
+  const e = toGatewayError(err);
+  return { status: e.status, body: { error: { code: e.code, message: e.message } } };
+}

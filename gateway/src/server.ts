@@ -1,0 +1,72 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "./log.ts";
+import { runtime } from "./runtime.ts";
+
+export interface RunningServer {
+  port: number;
+  /** Stops accepting, lets in-flight requests finish (up to the drain timeout), then closes every connection. */
+  shutdown(): Promise<"drained" | "timeout">;
+}
+
+export interface ServeOptions {
+  port: number;
+  host?: string;
+  logger: Logger;
+  /** Cloud Run sends SIGKILL 10 s after SIGTERM; 8 s leaves time to flush logs and exit. */
+  drainTimeoutMs?: number;
+}
+
+/**
+ * Listens and drains on shutdown the same way on Node and Deno. Node's server.close() stops accepting and
+ * waits for active requests; Deno's drops keep-alive connections, in-flight ones included (deno#35609), so on
+ * Deno the close waits until the in-flight count reaches zero. Either way, answers given while draining carry
+ * `Connection: close` so clients reconnect elsewhere.
+ */
+export function serve(handler: http.RequestListener, options: ServeOptions): Promise<RunningServer> {
+  const { logger, drainTimeoutMs = 8000 } = options;
+  const server = http.createServer(handler);
+  let inFlight = 0;
+  let draining = false;
+  let onIdle: (() => void) | undefined;
+
+  server.prependListener("request", (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    inFlight++;
+    if (draining) res.setHeader("Connection", "close");
+    res.once("close", () => {
+      inFlight--;
+      if (inFlight === 0) onIdle?.();
+    });
+  });
+
+  async function shutdown(): Promise<"drained" | "timeout"> {
+    draining = true;
+    logger.info("shutting down: draining in-flight requests", { inFlight });
+    if (runtime === "node") {
+      server.close();
+      server.closeIdleConnections();
+    }
+    const idle = new Promise<"drained">((resolve) => {
+      onIdle = () => resolve("drained");
+      if (inFlight === 0) resolve("drained");
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), drainTimeoutMs);
+    });
+    const outcome = await Promise.race([idle, timeout]);
+    clearTimeout(timer);
+    if (runtime === "deno") server.close();
+    server.closeAllConnections?.();
+    if (outcome === "timeout") logger.warn("drain timeout: closing with requests in flight", { inFlight });
+    return outcome;
+  }
+
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host ?? "0.0.0.0", () => {
+      server.off("error", reject);
+      resolve({ port: (server.address() as AddressInfo).port, shutdown });
+    });
+  });
+}
