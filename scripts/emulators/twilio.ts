@@ -1,0 +1,193 @@
+import { randomBytes } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * A local stand-in for Twilio's Messages API (`POST /2010-04-01/Accounts/{Sid}/Messages.json`) that records
+ * what it receives and injects the faults a gateway must survive. Prism with Twilio's OpenAPI spec checks
+ * request shape; this fake checks behaviour: retries, deadlines, and how many sends actually arrived.
+ */
+
+export type TwilioFault =
+  /** A Twilio error document, e.g. 400/21211 (invalid To) or 500. */
+  | { kind: "error"; status: number; code: number; message?: string }
+  /** 429 / 20429, optionally with Retry-After (seconds). */
+  | { kind: "rateLimit"; retryAfterSeconds?: number }
+  /** Accept the request and never answer. */
+  | { kind: "hang" }
+  /** Destroy the connection after reading the request: the outcome is unknown to the client. */
+  | { kind: "reset" }
+  /** A 201 whose body is not JSON. */
+  | { kind: "invalidJson" };
+
+export interface ReceivedSms {
+  accountSid: string;
+  to: string | null;
+  from: string | null;
+  messagingServiceSid: string | null;
+  body: string | null;
+  /** The Basic-auth username the client presented (account SID or API key SID); the password is not kept. */
+  username: string | null;
+  answeredWith: number | "hang" | "reset";
+}
+
+export interface FakeTwilio {
+  url: string;
+  port: number;
+  /** Every Messages request that reached the fake, in order, faults included. */
+  readonly received: ReceivedSms[];
+  /** TCP connections accepted since start (a keep-alive pool reuses them). */
+  readonly connections: number;
+  /** Queue faults for the next requests, one each; then requests succeed (or meet `always`). */
+  enqueue(...faults: TwilioFault[]): void;
+  /** A fault for every request once the queue is empty; undefined to succeed. */
+  always(fault: TwilioFault | undefined): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export interface FakeTwilioOptions {
+  port?: number;
+  host?: string;
+  /** Added before every answer, to model Twilio's own latency (bench). */
+  latencyMs?: number;
+}
+
+const MESSAGES_PATH = /^\/2010-04-01\/Accounts\/(AC[0-9a-fA-F]{32})\/Messages\.json$/;
+
+function basicAuthUser(header: string | undefined): string | null {
+  if (!header?.startsWith("Basic ")) return null;
+  const decoded = Buffer.from(header.slice(6), "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  return colon > 0 && colon < decoded.length - 1 ? decoded.slice(0, colon) : null;
+}
+
+function messageResource(accountSid: string, form: URLSearchParams) {
+  const sid = `SM${randomBytes(16).toString("hex")}`;
+  const now = new Date().toUTCString();
+  return {
+    sid,
+    account_sid: accountSid,
+    messaging_service_sid: form.get("MessagingServiceSid"),
+    to: form.get("To"),
+    from: form.get("From"),
+    body: form.get("Body"),
+    status: form.get("MessagingServiceSid") ? "accepted" : "queued",
+    num_segments: "1",
+    direction: "outbound-api",
+    api_version: "2010-04-01",
+    price: null,
+    price_unit: "USD",
+    error_code: null,
+    error_message: null,
+    date_created: now,
+    date_updated: now,
+    date_sent: null,
+    uri: `/2010-04-01/Accounts/${accountSid}/Messages/${sid}.json`,
+    subresource_uris: { media: `/2010-04-01/Accounts/${accountSid}/Messages/${sid}/Media.json` },
+  };
+}
+
+function twilioError(status: number, code: number, message: string) {
+  return { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status };
+}
+
+export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<FakeTwilio> {
+  const received: ReceivedSms[] = [];
+  const queue: TwilioFault[] = [];
+  let standing: TwilioFault | undefined;
+  let connections = 0;
+  const hanging = new Set<http.ServerResponse>();
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+        const reply = () => {
+          res.writeHead(status, { "Content-Type": "application/json", ...headers });
+          res.end(JSON.stringify(body));
+        };
+        if (options.latencyMs) setTimeout(reply, options.latencyMs);
+        else reply();
+      };
+      const match = MESSAGES_PATH.exec(req.url ?? "");
+      if (req.method !== "POST" || !match) return json(404, twilioError(404, 20404, "The requested resource was not found"));
+      const username = basicAuthUser(req.headers.authorization);
+      if (!username) return json(401, twilioError(401, 20003, "Authenticate"));
+
+      const form = new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
+      const fault = queue.shift() ?? standing;
+      const record = (answeredWith: ReceivedSms["answeredWith"]) =>
+        received.push({
+          accountSid: match[1]!,
+          to: form.get("To"),
+          from: form.get("From"),
+          messagingServiceSid: form.get("MessagingServiceSid"),
+          body: form.get("Body"),
+          username,
+          answeredWith,
+        });
+
+      switch (fault?.kind) {
+        case "hang":
+          record("hang");
+          hanging.add(res);
+          return;
+        case "reset":
+          record("reset");
+          req.socket.destroy();
+          return;
+        case "invalidJson":
+          record(201);
+          res.writeHead(201, { "Content-Type": "application/json" });
+          res.end("<html>not twilio</html>");
+          return;
+        case "rateLimit":
+          record(429);
+          return json(
+            429,
+            twilioError(429, 20429, "Too Many Requests"),
+            fault.retryAfterSeconds === undefined ? {} : { "Retry-After": String(fault.retryAfterSeconds) },
+          );
+        case "error":
+          record(fault.status);
+          return json(fault.status, twilioError(fault.status, fault.code, fault.message ?? `Twilio error ${fault.code}`));
+        default:
+          if (!form.get("To") || !form.get("Body") || !(form.get("From") || form.get("MessagingServiceSid"))) {
+            record(400);
+            return json(400, twilioError(400, 21604, "A 'To', a 'Body' and a 'From' or 'MessagingServiceSid' are required"));
+          }
+          record(201);
+          return json(201, messageResource(match[1]!, form));
+      }
+    });
+  });
+  server.on("connection", () => {
+    connections++;
+  });
+
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    received,
+    get connections() {
+      return connections;
+    },
+    enqueue: (...faults) => void queue.push(...faults),
+    always: (fault) => void (standing = fault),
+    reset() {
+      received.length = 0;
+      queue.length = 0;
+      standing = undefined;
+    },
+    close() {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections?.();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
