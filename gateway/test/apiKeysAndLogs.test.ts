@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { createApiKeyVerifier } from "../src/apiKeys.ts";
+import { createLogger, traceFields } from "../src/log.ts";
+
+describe("createApiKeyVerifier", () => {
+  const verify = createApiKeyVerifier(["current-key-0123456789", "previous-key-9876543210"]);
+  it.each([
+    ["the current key", "current-key-0123456789", true],
+    ["the previous key during a rotation", "previous-key-9876543210", true],
+    ["a wrong key", "current-key-0123456788", false],
+    ["a prefix", "current-key", false],
+    ["a longer key", "current-key-01234567890", false],
+    ["both keys joined (a duplicated header)", "current-key-0123456789, previous-key-9876543210", false],
+    ["empty", "", false],
+    ["missing", undefined, false],
+  ])("%s → %s", (_label, presented, expected) => {
+    expect(verify(presented)).toBe(expected);
+  });
+});
+
+describe("traceFields", () => {
+  const trace = "105445aa7843bc8bf206b12000100000";
+  it.each([
+    ["trace and span", `${trace}/1;o=1`, "p", { "logging.googleapis.com/trace": `projects/p/traces/${trace}`, "logging.googleapis.com/spanId": "1" }],
+    ["trace only", trace, "p", { "logging.googleapis.com/trace": `projects/p/traces/${trace}` }],
+    ["no project", `${trace}/1;o=1`, undefined, {}],
+    ["no header", undefined, "p", {}],
+    ["a malformed header", "not-a-trace\n{\"severity\":\"CRITICAL\"}", "p", {}],
+  ])("%s", (_label, header, project, expected) => {
+    expect(traceFields(header, project)).toEqual(expected);
+  });
+});
+
+describe("createLogger", () => {
+  it("writes one JSON object per line with severity and message", () => {
+    const lines: string[] = [];
+    createLogger((l) => lines.push(l)).warn("careful", { a: 1 });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.endsWith("\n")).toBe(true);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ severity: "WARNING", message: "careful", a: 1 });
+  });
+});

@@ -1,0 +1,119 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "../src/config.ts";
+
+const SID = `AC${"0".repeat(32)}`;
+const base = {
+  GATEWAY_API_KEY: "k".repeat(40),
+  TWILIO_ACCOUNT_SID: SID,
+  TWILIO_AUTH_TOKEN: "secret-token-value",
+  TWILIO_FROM_NUMBER: "+15005550006",
+};
+
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    parseConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("parseConfig", () => {
+  it("applies the documented defaults", () => {
+    const config = parseConfig(base);
+    expect(config).toMatchObject({
+      port: 8080,
+      path: "/send-sms",
+      sendTimeoutMs: 2500,
+      concurrency: 80,
+      provider: "twilio",
+      projectId: undefined,
+      apiKeys: ["k".repeat(40)],
+    });
+    expect(config.twilio).toEqual({
+      accountSid: SID,
+      auth: { kind: "authToken", authToken: "secret-token-value" },
+      sender: { kind: "from", from: "+15005550006" },
+      useSenderId: false,
+      apiBaseUrl: "https://api.twilio.com",
+    });
+  });
+
+  it("accepts several keys during a rotation, trimming blanks", () => {
+    const config = parseConfig({ ...base, GATEWAY_API_KEY: ` ${"a".repeat(20)} , ${"b".repeat(20)},` });
+    expect(config.apiKeys).toEqual(["a".repeat(20), "b".repeat(20)]);
+  });
+
+  it("reads every setting", () => {
+    const config = parseConfig({
+      ...base,
+      TWILIO_FROM_NUMBER: undefined,
+      TWILIO_AUTH_TOKEN: undefined,
+      TWILIO_API_KEY_SID: `SK${"1".repeat(32)}`,
+      TWILIO_API_KEY_SECRET: "key-secret",
+      TWILIO_MESSAGING_SERVICE_SID: `MG${"2".repeat(32)}`,
+      TWILIO_USE_SENDER_ID: "true",
+      TWILIO_API_BASE_URL: "http://127.0.0.1:4010/",
+      PORT: "9000",
+      GATEWAY_PATH: "/sms/v1",
+      SEND_TIMEOUT_MS: "2000",
+      CONCURRENCY: "40",
+      GOOGLE_CLOUD_PROJECT: "acme-prod",
+    });
+    expect(config).toMatchObject({ port: 9000, path: "/sms/v1", sendTimeoutMs: 2000, concurrency: 40, projectId: "acme-prod" });
+    expect(config.twilio).toMatchObject({
+      auth: { kind: "apiKey", keySid: `SK${"1".repeat(32)}`, keySecret: "key-secret" },
+      sender: { kind: "messagingService", messagingServiceSid: `MG${"2".repeat(32)}` },
+      useSenderId: true,
+      apiBaseUrl: "http://127.0.0.1:4010",
+    });
+  });
+
+  it("needs no Twilio settings for the log provider", () => {
+    const config = parseConfig({ GATEWAY_API_KEY: "k".repeat(20), SMS_PROVIDER: "log" });
+    expect(config.provider).toBe("log");
+    expect(config.twilio).toBeUndefined();
+  });
+
+  it.each([
+    ["nothing at all", {}, ["GATEWAY_API_KEY is required", "TWILIO_ACCOUNT_SID is required", "TWILIO_AUTH_TOKEN", "one of TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID is required"]],
+    ["both senders", { ...base, TWILIO_MESSAGING_SERVICE_SID: `MG${"2".repeat(32)}` }, ["only one of TWILIO_FROM_NUMBER and TWILIO_MESSAGING_SERVICE_SID"]],
+    ["token and key pair", { ...base, TWILIO_API_KEY_SID: `SK${"1".repeat(32)}`, TWILIO_API_KEY_SECRET: "x" }, ["not both"]],
+    ["half a key pair", { ...base, TWILIO_AUTH_TOKEN: undefined, TWILIO_API_KEY_SID: `SK${"1".repeat(32)}` }, ["TWILIO_API_KEY_SECRET is required"]],
+    ["a short API key", { ...base, GATEWAY_API_KEY: "short" }, ["GATEWAY_API_KEY key #1 must be at least 16"]],
+    ["an empty key list", { ...base, GATEWAY_API_KEY: " , ," }, ["GATEWAY_API_KEY holds no key"]],
+    ["a bad account SID", { ...base, TWILIO_ACCOUNT_SID: "AC123" }, ["TWILIO_ACCOUNT_SID must be AC"]],
+    ["a bad service SID", { ...base, TWILIO_FROM_NUMBER: undefined, TWILIO_MESSAGING_SERVICE_SID: "MGxyz" }, ["TWILIO_MESSAGING_SERVICE_SID must be MG"]],
+    ["a bad sender number", { ...base, TWILIO_FROM_NUMBER: "555-0100" }, ["TWILIO_FROM_NUMBER must be"]],
+    ["a bad port", { ...base, PORT: "80a" }, ["PORT must be a whole number"]],
+    ["a port out of range", { ...base, PORT: "70000" }, ["PORT must be a whole number"]],
+    ["a tiny timeout", { ...base, SEND_TIMEOUT_MS: "5" }, ["SEND_TIMEOUT_MS must be a whole number"]],
+    ["an unknown provider", { ...base, SMS_PROVIDER: "carrier-pigeon" }, ["SMS_PROVIDER must be twilio or log"]],
+    ["a bad boolean", { ...base, TWILIO_USE_SENDER_ID: "yes" }, ["TWILIO_USE_SENDER_ID must be true or false"]],
+    ["a bad path", { ...base, GATEWAY_PATH: "send sms" }, ["GATEWAY_PATH must start with /"]],
+    ["a bad base URL", { ...base, TWILIO_API_BASE_URL: "ftp://x" }, ["TWILIO_API_BASE_URL must be an http(s) URL"]],
+  ])("names every problem at once: %s", (_label, env, expected) => {
+    const problems = problemsOf(env as Record<string, string>);
+    for (const text of expected) expect(problems.join("\n")).toContain(text);
+  });
+
+  it("reports schema and Twilio problems in the same error", () => {
+    const problems = problemsOf({ PORT: "x", GATEWAY_API_KEY: "k".repeat(20) });
+    expect(problems).toContain("PORT must be a whole number from 0 to 65535");
+    expect(problems.some((p) => p.startsWith("TWILIO_ACCOUNT_SID is required"))).toBe(true);
+  });
+
+  it("never repeats a value in its message", () => {
+    const secret = "s3cr3t-value-XYZ";
+    const err = (() => {
+      try {
+        parseConfig({ GATEWAY_API_KEY: secret.slice(0, 8), TWILIO_AUTH_TOKEN: secret, TWILIO_ACCOUNT_SID: secret, PORT: secret, TWILIO_FROM_NUMBER: secret });
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err!.message).not.toContain(secret.slice(0, 8));
+  });
+});
