@@ -1,0 +1,222 @@
+/**
+ * The real `twilio` SDK, through the gateway's transport, against Prism serving Twilio's official OpenAPI spec
+ * (`@twilio-alpha/mcp` ships twilio-oai). Prism validates every request against the spec: path (AccountSid
+ * pattern), Basic auth, Content-Type, required `To`, `MessagingServiceSid` pattern, `StatusCallback` format.
+ * An invalid request gets Prism's 422 problem document, which the provider turns into a rejected send, so a
+ * send that breaks the spec fails these tests. Prism's `phone-number` format is not checked by its validator
+ * (unknown format), so E.164 correctness is pinned by the phone tests instead.
+ *
+ * `--errors` also turns violations of Prism's own responses into errors, so a 201 here is one that matches the
+ * spec's schema too. Without it, invalid requests still get 422 (checked with prism-cli 5.14.2).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TwilioConfig } from "../src/config.ts";
+import { createApp } from "../src/app.ts";
+import { GatewayError } from "../src/errors.ts";
+import { createLogger } from "../src/log.ts";
+import { parseE164 } from "../src/phone.ts";
+import { createTwilioProvider } from "../src/providers/twilio/index.ts";
+import { createTwilioTransport } from "../src/providers/twilio/httpClient.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const SPEC = path.join(ROOT, "node_modules/@twilio-alpha/mcp/twilio-oai/spec/json/twilio_api_v2010.json");
+const PRISM = path.join(ROOT, "node_modules/@stoplight/prism-cli/dist/index.js");
+const READY_TIMEOUT_MS = 30_000;
+
+const ACCOUNT_SID = `AC${"0123456789abcdef".repeat(2)}`;
+const SERVICE_SID = `MG${"fedcba9876543210".repeat(2)}`;
+const API_KEY_SID = `SK${"00112233445566778899aabbccddeeff"}`;
+const TO = "+14155552671";
+const OTP_TEXT = "Your code is 123456";
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Any HTTP answer (Prism says 404 for `/`) means it is listening. */
+function answers(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get(url, (res) => {
+      res.resume();
+      resolve(true);
+    });
+    req.setTimeout(1000, () => req.destroy());
+    req.on("error", () => resolve(false));
+  });
+}
+
+let prism: ChildProcess;
+let prismUrl: string;
+let prismLog = "";
+
+async function startPrism(): Promise<void> {
+  const port = await freePort();
+  prismUrl = `http://127.0.0.1:${port}`;
+  prism = spawn(process.execPath, [PRISM, "mock", SPEC, "-h", "127.0.0.1", "-p", String(port), "--errors"], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
+  });
+  prism.stdout!.on("data", (chunk: Buffer) => (prismLog += chunk.toString("utf8")));
+  prism.stderr!.on("data", (chunk: Buffer) => (prismLog += chunk.toString("utf8")));
+  let exited: number | null | undefined;
+  prism.once("exit", (code) => (exited = code));
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (!(await answers(`${prismUrl}/`))) {
+    if (exited !== undefined) throw new Error(`prism exited with ${exited} before listening:\n${prismLog}`);
+    if (Date.now() > deadline) throw new Error(`prism did not listen within ${READY_TIMEOUT_MS} ms:\n${prismLog}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function stopPrism(): Promise<void> {
+  if (!prism || prism.exitCode !== null || prism.signalCode !== null) return;
+  const gone = new Promise<void>((resolve) => prism.once("exit", () => resolve()));
+  prism.kill("SIGTERM");
+  const timer = setTimeout(() => prism.kill("SIGKILL"), 5000);
+  await gone;
+  clearTimeout(timer);
+}
+
+/** Prism's own verdicts, from its log: one line per validated request. */
+function verdicts() {
+  return {
+    passed: prismLog.match(/The request passed the validation rules/g)?.length ?? 0,
+    failed: prismLog.match(/Request did not pass the validation rules/g)?.length ?? 0,
+  };
+}
+
+function twilioConfig(overrides: Partial<TwilioConfig> = {}): TwilioConfig {
+  return {
+    accountSid: ACCOUNT_SID,
+    auth: { kind: "authToken", authToken: "prism-test-auth-token" },
+    sender: { kind: "from", from: "+14155550111" },
+    useSenderId: false,
+    apiBaseUrl: prismUrl,
+    ...overrides,
+  };
+}
+
+function sendOnce(config: TwilioConfig, to = TO) {
+  const provider = createTwilioProvider(config, { maxSockets: 4 });
+  const destination = parseE164(to);
+  if (!destination) throw new Error(`test setup: ${to} is not E.164`);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error("test deadline")), 10_000);
+  return provider
+    .send({ to: destination, body: OTP_TEXT, senderId: undefined }, { signal: controller.signal, deadline: Date.now() + 10_000 })
+    .finally(() => {
+      clearTimeout(timer);
+      provider.close?.();
+    });
+}
+
+beforeAll(startPrism, READY_TIMEOUT_MS + 5000);
+afterAll(stopPrism);
+
+describe("the spec Prism serves", () => {
+  it("has only document-local $refs, so Prism resolves nothing over the network", () => {
+    const refs = [...readFileSync(SPEC, "utf8").matchAll(/"\$ref"\s*:\s*"([^"]*)"/g)].map((m) => m[1]!);
+    expect(refs.length).toBeGreaterThan(0);
+    expect(refs.filter((ref) => !ref.startsWith("#"))).toEqual([]);
+  });
+});
+
+describe("Twilio SDK sends pass Prism's validation of Twilio's OpenAPI spec", () => {
+  it.each([
+    ["From number, auth token", twilioConfig],
+    ["Messaging Service SID, auth token", () => twilioConfig({ sender: { kind: "messagingService", messagingServiceSid: SERVICE_SID } })],
+    ["From number, API key", () => twilioConfig({ auth: { kind: "apiKey", keySid: API_KEY_SID, keySecret: "prism-test-key-secret" } })],
+  ])("%s: 201 and a message SID", async (_name, config) => {
+    const before = verdicts();
+    const result = await sendOnce(config());
+    // Prism answers the spec's example resource.
+    expect(result.id).toMatch(/^SM[0-9a-fA-F]{32}$/);
+    expect(verdicts()).toEqual({ passed: before.passed + 1, failed: before.failed });
+  });
+
+  it("a whole app POST reaches Prism and answers 200 with the SID", async () => {
+    const provider = createTwilioProvider(twilioConfig(), { maxSockets: 4 });
+    const app = createApp({
+      config: { path: "/send-sms", apiKeys: ["prism-test-gateway-key"], sendTimeoutMs: 10_000, projectId: undefined },
+      provider,
+      logger: createLogger(() => {}),
+    });
+    const server = http.createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const before = verdicts();
+      const { port } = server.address() as AddressInfo;
+      const res = await fetch(`http://127.0.0.1:${port}/send-sms`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-API-Key": "prism-test-gateway-key" },
+        body: JSON.stringify({ phone_number: TO, sender_id: "", message: OTP_TEXT }),
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ status: "sent", provider: "twilio", id: expect.stringMatching(/^SM/) });
+      expect(verdicts()).toEqual({ passed: before.passed + 1, failed: before.failed });
+    } finally {
+      provider.close?.();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe("Prism's validation is on: requests that break the spec are refused", () => {
+  it("the transport's POST without `To` gets 422 naming the missing property", async () => {
+    const transport = createTwilioTransport({ baseUrl: prismUrl, maxSockets: 1 });
+    try {
+      const before = verdicts();
+      const res = await transport.bind(AbortSignal.timeout(10_000)).request({
+        method: "POST",
+        uri: `https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`,
+        username: ACCOUNT_SID,
+        password: "prism-test-auth-token",
+        headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
+        data: { From: "+14155550111", Body: OTP_TEXT },
+      });
+      expect(res.statusCode).toBe(422);
+      expect(res.body).toContain("must have required property 'To'");
+      expect(verdicts()).toEqual({ passed: before.passed, failed: before.failed + 1 });
+    } finally {
+      transport.close();
+    }
+  });
+
+  it("a provider configured with a malformed Messaging Service SID fails the send (502 provider_error)", async () => {
+    const config = twilioConfig({ sender: { kind: "messagingService", messagingServiceSid: "MG123" } });
+    const error = await sendOnce(config).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(GatewayError);
+    expect((error as GatewayError).code).toBe("provider_error");
+    expect((error as GatewayError).status).toBe(502);
+    expect(prismLog).toContain('MessagingServiceSid must match pattern "^MG[0-9a-fA-F]{32}$"');
+  });
+
+  it("a request without credentials is refused with 401 (Basic auth is part of the spec)", async () => {
+    const res = await fetch(`${prismUrl}/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ To: TO, From: "+14155550111", Body: OTP_TEXT }),
+    });
+    expect(res.status).toBe(401);
+    await res.body?.cancel();
+  });
+});
