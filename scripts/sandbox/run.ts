@@ -19,7 +19,7 @@ export interface TwilioFake {
 
 export interface SandboxDeps {
   readonly out: (line: string) => void;
-  readonly startTwilio: (accountSid: string) => Promise<TwilioFake>;
+  readonly startTwilio: () => Promise<TwilioFake>;
   /** Show the gateway's own JSON log lines. Default true. */
   readonly showGatewayLogs?: boolean;
 }
@@ -72,7 +72,7 @@ export async function runSandbox(options: SandboxOptions, deps: SandboxDeps): Pr
   try {
     current = "start the Twilio emulator";
     step(1, "Twilio emulator");
-    twilio = await deps.startTwilio(accountSid);
+    twilio = await deps.startTwilio();
     out(`      listening on ${twilio.url}`);
 
     current = "start the Mosaic emulator";
