@@ -1,0 +1,254 @@
+import net from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GatewayError } from "../src/errors.ts";
+import type { OutgoingSms, SmsProvider } from "../src/providers/provider.ts";
+import { API_KEY, OTP_BODY, SECOND_KEY, post, startTestGateway, type TestGateway } from "./support.ts";
+
+/** A provider that records what it was asked and answers as told. */
+function recordingProvider() {
+  const sent: OutgoingSms[] = [];
+  let next: (() => Promise<{ id: string }>) | undefined;
+  const provider: SmsProvider = {
+    name: "twilio",
+    async send(sms) {
+      sent.push(sms);
+      return next ? next() : { id: `SM${sent.length}` };
+    },
+  };
+  return { provider, sent, answerWith: (fn: typeof next) => void (next = fn) };
+}
+
+/** Writes raw bytes and returns what the server answered (status line + headers + body) when it closes. */
+function rawRequest(port: number, payload: string, waitForClose = true): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, "127.0.0.1");
+    let data = "";
+    socket.on("data", (chunk) => {
+      data += chunk.toString("utf8");
+      if (!waitForClose && data.includes("\r\n\r\n")) {
+        socket.destroy();
+        resolve(data);
+      }
+    });
+    socket.on("end", () => resolve(data));
+    socket.on("error", reject);
+    socket.write(payload);
+  });
+}
+
+describe("Mosaic's contract", () => {
+  let gw: TestGateway;
+  const rec = recordingProvider();
+  beforeAll(async () => {
+    gw = await startTestGateway({ provider: rec.provider });
+  });
+  afterAll(() => gw.close());
+
+  describe("GET challenge", () => {
+    // The headers Mosaic sends, from its documentation.
+    const challenge = (headers: Record<string, string>) =>
+      fetch(`${gw.url}/send-sms`, {
+        headers: { Accept: "application/json, text/plain, */*", "X-Scheme": "https", ...headers },
+      });
+
+    it("echoes X-Verification-Key as JSON with a valid key", async () => {
+      const res = await challenge({ "X-API-Key": API_KEY, "X-Verification-Key": "AbCdZ3hJxx826qTmvwepy" });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+      expect(await res.json()).toEqual({ key: "AbCdZ3hJxx826qTmvwepy" });
+    });
+
+    it("accepts the second key during a rotation", async () => {
+      const res = await challenge({ "X-API-Key": SECOND_KEY, "X-Verification-Key": "v2" });
+      expect(await res.json()).toEqual({ key: "v2" });
+    });
+
+    it.each([
+      ["a wrong key", { "X-API-Key": "wrong-key-0000000000000", "X-Verification-Key": "echo-me" }],
+      ["no key", { "X-Verification-Key": "echo-me" }],
+    ])("answers 401 to %s and echoes nothing", async (_label, headers) => {
+      const res = await challenge(headers);
+      expect(res.status).toBe(401);
+      const text = await res.text();
+      expect(text).not.toContain("echo-me");
+      expect(JSON.parse(text)).toEqual({ error: { code: "unauthorized", message: expect.any(String) } });
+    });
+
+    it("answers 400 without X-Verification-Key", async () => {
+      const res = await challenge({ "X-API-Key": API_KEY });
+      expect(res.status).toBe(400);
+      expect((await res.json()).error.code).toBe("invalid_request");
+    });
+  });
+
+  it("serves /healthz without auth or secrets", async () => {
+    const res = await fetch(`${gw.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "ok" });
+  });
+
+  describe("POST send", () => {
+    it("delivers and answers 200 with the provider's id", async () => {
+      const before = rec.sent.length;
+      const res = await post(`${gw.url}/send-sms`, OTP_BODY);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ status: "sent", provider: "twilio", id: `SM${before + 1}` });
+      expect(rec.sent.at(-1)).toMatchObject({ body: OTP_BODY.message, senderId: "Acme", to: { e164: "+14155552671" } });
+    });
+
+    it("accepts a JSON content type with a charset", async () => {
+      const res = await post(`${gw.url}/send-sms`, OTP_BODY, { "Content-Type": "application/json; charset=utf-8" });
+      expect(res.status).toBe(200);
+    });
+
+    it.each([
+      ["a wrong key", { "X-API-Key": "nope-nope-nope-nope" }, JSON.stringify(OTP_BODY), 401, "unauthorized"],
+      ["no key", { "X-API-Key": "" }, JSON.stringify(OTP_BODY), 401, "unauthorized"],
+      ["a text body", { "Content-Type": "text/plain" }, "hello", 415, "unsupported_media_type"],
+      ["a form body", { "Content-Type": "application/x-www-form-urlencoded" }, "phone_number=1", 415, "unsupported_media_type"],
+      ["malformed JSON", {}, '{"phone_number": ', 400, "invalid_request"],
+      ["a JSON string", {}, '"hello"', 400, "invalid_request"],
+      ["an invalid number", {}, JSON.stringify({ ...OTP_BODY, phone_number: "415-555-2671" }), 400, "invalid_request"],
+      ["an empty message", {}, JSON.stringify({ ...OTP_BODY, message: "" }), 400, "invalid_request"],
+      ["a message over 1600", {}, JSON.stringify({ ...OTP_BODY, message: "x".repeat(1601) }), 400, "invalid_request"],
+      ["a body over 16 KiB", {}, JSON.stringify({ ...OTP_BODY, pad: "x".repeat(17 * 1024) }), 413, "payload_too_large"],
+    ])("answers %s with %i JSON and sends nothing", async (_label, headers, body, status, code) => {
+      const before = rec.sent.length;
+      const res = await post(`${gw.url}/send-sms`, body, headers as Record<string, string>);
+      expect(res.status).toBe(status);
+      expect(await res.json()).toEqual({ error: { code, message: expect.any(String) } });
+      expect(rec.sent.length).toBe(before);
+    });
+
+    it("checks the key before reading the body: a wrong key with an oversized body is a 401", async () => {
+      const res = await post(`${gw.url}/send-sms`, "x".repeat(1024 * 1024), { "X-API-Key": "wrong-wrong-wrong-wrong" });
+      expect(res.status).toBe(401);
+    });
+
+    it("answers a wrong key at once, without waiting for a body that never comes", async () => {
+      const port = Number(new URL(gw.url).port);
+      const answer = await rawRequest(
+        port,
+        "POST /send-sms HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-API-Key: wrong-wrong-wrong\r\nContent-Length: 500\r\n\r\n{",
+        false,
+      );
+      expect(answer.startsWith("HTTP/1.1 401")).toBe(true);
+    });
+
+    it.each([
+      ["destination_rejected", 422],
+      ["provider_error", 502],
+      ["provider_rate_limited", 503],
+      ["provider_timeout", 504],
+    ] as const)("maps a provider's %s to %i", async (code, status) => {
+      rec.answerWith(() => Promise.reject(new GatewayError(code, `provider said ${code}`)));
+      try {
+        const res = await post(`${gw.url}/send-sms`, OTP_BODY);
+        expect(res.status).toBe(status);
+        expect(await res.json()).toEqual({ error: { code, message: `provider said ${code}` } });
+      } finally {
+        rec.answerWith(undefined);
+      }
+    });
+
+    it("answers 500 without details when a provider throws something unexpected", async () => {
+      rec.answerWith(() => Promise.reject(new TypeError("secret internals")));
+      try {
+        const res = await post(`${gw.url}/send-sms`, OTP_BODY);
+        expect(res.status).toBe(500);
+        expect(await res.json()).toEqual({ error: { code: "internal", message: "internal error" } });
+      } finally {
+        rec.answerWith(undefined);
+      }
+    });
+  });
+
+  it.each([
+    ["PUT", "/send-sms", 405, "method_not_allowed"],
+    ["DELETE", "/send-sms", 405, "method_not_allowed"],
+    ["GET", "/other", 404, "not_found"],
+    ["POST", "/send-sms/extra", 404, "not_found"],
+  ])("%s %s → %i JSON", async (method, path, status, code) => {
+    const res = await fetch(`${gw.url}${path}`, { method, headers: { "X-API-Key": API_KEY } });
+    expect(res.status).toBe(status);
+    expect((await res.json()).error.code).toBe(code);
+    if (status === 405) expect(res.headers.get("allow")).toBe("GET, HEAD, POST");
+  });
+});
+
+describe("deadlines", () => {
+  it("answers 504 at SEND_TIMEOUT_MS when the provider never settles", async () => {
+    const never: SmsProvider = { name: "twilio", send: () => new Promise(() => {}) };
+    const gw = await startTestGateway({ provider: never, sendTimeoutMs: 300 });
+    try {
+      const started = performance.now();
+      const res = await post(`${gw.url}/send-sms`, OTP_BODY);
+      const elapsed = performance.now() - started;
+      expect(res.status).toBe(504);
+      expect(elapsed).toBeGreaterThanOrEqual(290); // it waited for the provider, then gave up
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it("answers 408 JSON when the body is still arriving at the deadline", async () => {
+    const rec = recordingProvider();
+    const gw = await startTestGateway({ provider: rec.provider, sendTimeoutMs: 200 });
+    try {
+      const answer = await rawRequest(
+        Number(new URL(gw.url).port),
+        `POST /send-sms HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-API-Key: ${API_KEY}\r\nContent-Length: 100\r\n\r\n{"phone`,
+      );
+      expect(answer.startsWith("HTTP/1.1 408")).toBe(true);
+      expect(answer).toContain('"code":"request_timeout"');
+      expect(rec.sent).toHaveLength(0);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it("hands the provider the deadline and an abort signal", async () => {
+    let seen: { deadline: number; aborted: boolean } | undefined;
+    const provider: SmsProvider = {
+      name: "twilio",
+      send: (_sms, ctx) => {
+        seen = { deadline: ctx.deadline, aborted: ctx.signal.aborted };
+        return new Promise((_, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason)));
+      },
+    };
+    const gw = await startTestGateway({ provider, sendTimeoutMs: 150 });
+    try {
+      const before = Date.now();
+      const res = await post(`${gw.url}/send-sms`, OTP_BODY);
+      expect(res.status).toBe(504);
+      expect(seen!.aborted).toBe(false);
+      expect(seen!.deadline).toBeGreaterThan(before);
+      expect(seen!.deadline).toBeLessThanOrEqual(before + 150 + 50);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe("access log", () => {
+  it("logs one structured line per request with masked destination, provider id and trace", async () => {
+    const rec = recordingProvider();
+    const gw = await startTestGateway({ provider: rec.provider, projectId: "acme-prod" });
+    try {
+      await post(`${gw.url}/send-sms`, OTP_BODY, { "X-Cloud-Trace-Context": "105445aa7843bc8bf206b12000100000/1;o=1" });
+      const lines = gw.logs.map((l) => JSON.parse(l));
+      const access = lines.find((l) => l.message === "POST /send-sms 200");
+      expect(access).toMatchObject({
+        severity: "INFO",
+        httpRequest: { requestMethod: "POST", requestUrl: "/send-sms", status: 200 },
+        provider: "twilio",
+        providerMessageId: "SM1",
+        destination: "+1********71",
+        "logging.googleapis.com/trace": "projects/acme-prod/traces/105445aa7843bc8bf206b12000100000",
+      });
+      expect(typeof access.latencyMs).toBe("number");
+    } finally {
+      await gw.close();
+    }
+  });
+});
