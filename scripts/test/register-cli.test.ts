@@ -1,8 +1,10 @@
+import { spawn } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startMosaicEmulator, type MosaicEmulator } from "../emulators/mosaic.ts";
 import { ExitCode } from "../register/exit-codes.ts";
+import { REPO_ROOT } from "../sandbox/processes.ts";
 import { runCli } from "./support/run-cli.ts";
 import { startStubGateway } from "./support/stub-gateway.ts";
 
@@ -211,5 +213,41 @@ describe("register CLI against the Mosaic emulator", () => {
     expect(run.code).toBe(ExitCode.CredentialsRefused);
     expect(run.all).toContain("bad client_secret [redacted]");
     expect(run.all).not.toContain(CLIENT_SECRET);
+  });
+});
+
+describe("the command infra runs: npm run --silent register -- --json", () => {
+  function npmRegister(args: string[], childEnv: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn("npm", ["run", "--silent", "register", "--", ...args], {
+        cwd: REPO_ROOT,
+        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...childEnv },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+      child.once("error", reject);
+      child.once("close", (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  it("registers, then reverts, each printing exactly one JSON line and no secret", async () => {
+    const gw = await gateway();
+    const register = await npmRegister(["--json"], env(gw.uri));
+    expect(register.code).toBe(0);
+    expect(register.stdout.trimEnd().split("\n")).toHaveLength(1);
+    expect(JSON.parse(register.stdout)).toMatchObject({ ok: true, action: "register" });
+    expect(mosaic.provider().provider).toBe("CustomGateway");
+
+    const revert = await npmRegister(["--revert", "--json"], env(gw.uri));
+    expect(revert.code).toBe(0);
+    expect(JSON.parse(revert.stdout)).toMatchObject({ ok: true, action: "revert" });
+    expect(mosaic.provider()).toEqual({ provider: "Default" });
+    for (const out of [register.stdout, register.stderr, revert.stdout, revert.stderr]) {
+      expect(out).not.toContain(API_KEY);
+      expect(out).not.toContain(CLIENT_SECRET);
+    }
   });
 });
