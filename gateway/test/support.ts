@@ -74,3 +74,8 @@ export function post(url: string, body: unknown, headers: Record<string, string>
 }
 
 export const OTP_BODY = { phone_number: "+14155552671", sender_id: "Acme", message: "Your Acme verification code is: 493817" };
+
+/** The `error.code` of a gateway error answer. */
+export async function errorCode(res: Response): Promise<string> {
+  return ((await res.json()) as { error: { code: string } }).error.code;
+}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeTwilio, type FakeTwilio, type TwilioFault } from "../../scripts/emulators/twilio.ts";
 import { createTwilioProvider } from "../src/providers/twilio/index.ts";
-import { ACCOUNT_SID, OTP_BODY, SERVICE_SID, post, startTestGateway, twilioConfig, type TestGateway } from "./support.ts";
+import { ACCOUNT_SID, OTP_BODY, SERVICE_SID, errorCode, post, startTestGateway, twilioConfig, type TestGateway } from "./support.ts";
 
 const DEADLINE_MS = 800;
 /** Scheduling slack on a loaded 2-core CI machine; the deadline itself is what the gateway enforces. */
@@ -28,7 +28,7 @@ describe("Twilio faults through the real SDK", () => {
   it("delivers: To, From and Body as sent, authenticated as the account", async () => {
     const res = await post(`${gw.url}/send-sms`, OTP_BODY);
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = (await res.json()) as { id: string };
     expect(body).toMatchObject({ status: "sent", provider: "twilio" });
     expect(body.id).toMatch(/^SM[0-9a-f]{32}$/);
     expect(fake.received).toEqual([
@@ -60,7 +60,7 @@ describe("Twilio faults through the real SDK", () => {
     const res = await post(`${gw.url}/send-sms`, OTP_BODY);
     const elapsed = performance.now() - started;
     expect(res.status).toBe(status);
-    if (code) expect((await res.json()).error.code).toBe(code);
+    if (code) expect((await errorCode(res))).toBe(code);
     expect(elapsed).toBeLessThan(DEADLINE_MS + SLACK_MS);
     expect(fake.received).toHaveLength(requests);
   });
@@ -70,7 +70,7 @@ describe("Twilio faults through the real SDK", () => {
     const started = performance.now();
     const res = await post(`${gw.url}/send-sms`, OTP_BODY);
     expect(res.status).toBe(503);
-    expect((await res.json()).error.code).toBe("provider_rate_limited");
+    expect((await errorCode(res))).toBe("provider_rate_limited");
     expect(performance.now() - started).toBeLessThan(DEADLINE_MS + SLACK_MS);
     expect(fake.received.length).toBeGreaterThan(1);
     expect(fake.received.every((r) => r.answeredWith === 429)).toBe(true);
@@ -93,7 +93,7 @@ describe("Twilio faults through the real SDK", () => {
     try {
       const res = await post(`${down.url}/send-sms`, OTP_BODY);
       expect(res.status).toBe(502);
-      expect((await res.json()).error.code).toBe("provider_error");
+      expect((await errorCode(res))).toBe("provider_error");
     } finally {
       await down.close();
     }
