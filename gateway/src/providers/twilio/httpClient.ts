@@ -96,6 +96,11 @@ export function createTwilioTransport(options: { baseUrl: string; maxSockets: nu
           res.on("error", reject);
         },
       );
+      // Deno's node:http re-sends a request whose reused keep-alive socket closes before the answer — a POST it
+      // has fully written, or one we aborted at the deadline (denoland/deno#36786; retry added in deno#31932):
+      // the OTP would go out twice. Node never re-sends. `_retrying` is the flag Deno's canRetryRequest() checks
+      // (deno 2.9.6); Node ignores it. gateway/test/deno pins both cases (reset, hang) by counting sends.
+      (req as http.ClientRequest & { _retrying?: boolean })._retrying = true;
       req.on("error", reject);
       req.end(body);
     });
