@@ -1,4 +1,6 @@
-import { z } from "zod";
+// zod/mini: the same validator as `zod` with a tree-shakable API: ~13 KB bundled instead of ~730 KB, which
+// took ~25 ms of every cold start (bench/RESULTS.md).
+import * as z from "zod/mini";
 
 /**
  * The gateway's whole configuration, parsed once from the environment at startup (see main.ts).
@@ -20,6 +22,8 @@ export interface TwilioConfig {
 
 export interface GatewayConfig {
   port: number;
+  /** Listen address: all interfaces on Cloud Run, loopback in the sandbox and tests. */
+  host: string;
   /** Path serving both the GET challenge and the POST send. */
   path: string;
   /** Several keys are accepted at once during a rotation. */
@@ -41,28 +45,33 @@ export class ConfigError extends Error {
   }
 }
 
-const optional = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+const optional = z.pipe(
+  z.optional(z.string()),
+  z.transform((v: string | undefined) => (v === undefined || v.trim() === "" ? undefined : v.trim())),
+);
 
-const integer = (name: string, min: number, max: number, fallback: number) =>
-  optional.pipe(
-    z
-      .string()
-      .regex(/^\d+$/, `${name} must be a whole number from ${min} to ${max}`)
-      .transform(Number)
-      .refine((n) => n >= min && n <= max, `${name} must be a whole number from ${min} to ${max}`)
-      .optional()
-      .transform((n) => n ?? fallback),
+const integer = (name: string, min: number, max: number, fallback: number) => {
+  const message = `${name} must be a whole number from ${min} to ${max}`;
+  return z.pipe(
+    optional,
+    z.pipe(
+      z.optional(
+        z.pipe(z.string().check(z.regex(/^\d+$/, message)), z.transform(Number)).check(
+          z.refine((n: number) => n >= min && n <= max, message),
+        ),
+      ),
+      z.transform((n: number | undefined) => n ?? fallback),
+    ),
   );
+};
 
 const boolean = (name: string) =>
-  optional.pipe(
-    z
-      .enum(["true", "false", "1", "0"], { error: `${name} must be true or false` })
-      .optional()
-      .transform((v) => v === "true" || v === "1"),
+  z.pipe(
+    optional,
+    z.pipe(
+      z.optional(z.enum(["true", "false", "1", "0"], { error: `${name} must be true or false` })),
+      z.transform((v: "true" | "false" | "1" | "0" | undefined) => v === "true" || v === "1"),
+    ),
   );
 
 const sid = (prefix: string) => new RegExp(`^${prefix}[0-9a-fA-F]{32}$`);
@@ -73,20 +82,34 @@ export const MIN_API_KEY_LENGTH = 16;
 
 const EnvSchema = z.object({
   PORT: integer("PORT", 0, 65535, 8080),
-  GATEWAY_PATH: optional.pipe(
-    z
-      .string()
-      .regex(/^\/[A-Za-z0-9._~\-/]*$/, "GATEWAY_PATH must start with / and use URL path characters only")
-      .optional()
-      .transform((v) => v ?? "/send-sms"),
+  HOST: z.pipe(
+    optional,
+    z.pipe(
+      z.optional(
+        z.string().check(z.regex(/^[0-9A-Za-z.:-]+$/, "HOST must be an IP address or host name, e.g. 0.0.0.0 or 127.0.0.1")),
+      ),
+      z.transform((v: string | undefined) => v ?? "0.0.0.0"),
+    ),
+  ),
+  GATEWAY_PATH: z.pipe(
+    optional,
+    z.pipe(
+      z.optional(
+        z.string().check(
+          z.regex(/^\/[A-Za-z0-9._~\-/]*$/, "GATEWAY_PATH must start with / and use URL path characters only"),
+        ),
+      ),
+      z.transform((v: string | undefined) => v ?? "/send-sms"),
+    ),
   ),
   SEND_TIMEOUT_MS: integer("SEND_TIMEOUT_MS", 100, 30_000, 2500),
   CONCURRENCY: integer("CONCURRENCY", 1, 1000, 80),
-  SMS_PROVIDER: optional.pipe(
-    z
-      .enum(["twilio", "log"], { error: "SMS_PROVIDER must be twilio or log" })
-      .optional()
-      .transform((v) => v ?? "twilio"),
+  SMS_PROVIDER: z.pipe(
+    optional,
+    z.pipe(
+      z.optional(z.enum(["twilio", "log"], { error: "SMS_PROVIDER must be twilio or log" })),
+      z.transform((v: ProviderName | undefined): ProviderName => v ?? "twilio"),
+    ),
   ),
   GOOGLE_CLOUD_PROJECT: optional,
   TWILIO_ACCOUNT_SID: optional,
@@ -199,6 +222,7 @@ export function parseConfig(env: Record<string, string | undefined>): GatewayCon
   const e = result.data;
   return {
     port: e.PORT,
+    host: e.HOST,
     path: e.GATEWAY_PATH,
     apiKeys,
     sendTimeoutMs: e.SEND_TIMEOUT_MS,

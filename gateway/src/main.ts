@@ -1,6 +1,6 @@
 /**
  * The process edge: read the environment once, build the app, listen, drain on SIGTERM.
- * Runs unchanged on Node (bundled to dist/gateway.mjs) and Deno 2 (this file directly).
+ * Runs unchanged on Node (bundled to dist/gateway.mjs + dist/chunks/) and Deno 2 (this file directly).
  */
 import { createApp } from "./app.ts";
 import { ConfigError, parseConfig } from "./config.ts";
@@ -26,7 +26,7 @@ const provider = createProvider(config, logger);
 if (provider.name === "log") {
   logger.warn("SMS_PROVIDER=log: SMS are logged (redacted) and NOT delivered; for development only");
 }
-const server = await serve(createApp({ config, provider, logger }), { port: config.port, logger });
+const server = await serve(createApp({ config, provider, logger }), { port: config.port, host: config.host, logger });
 logger.info("listening", { port: server.port, path: config.path, provider: provider.name, runtime: runtimeVersion() });
 
 // Load the provider SDK after listening: the first challenge need not wait for it, the first send will.

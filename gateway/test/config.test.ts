@@ -24,6 +24,7 @@ describe("parseConfig", () => {
     const config = parseConfig(base);
     expect(config).toMatchObject({
       port: 8080,
+      host: "0.0.0.0",
       path: "/send-sms",
       sendTimeoutMs: 2500,
       concurrency: 80,
@@ -56,12 +57,13 @@ describe("parseConfig", () => {
       TWILIO_USE_SENDER_ID: "true",
       TWILIO_API_BASE_URL: "http://127.0.0.1:4010/",
       PORT: "9000",
+      HOST: "127.0.0.1",
       GATEWAY_PATH: "/sms/v1",
       SEND_TIMEOUT_MS: "2000",
       CONCURRENCY: "40",
       GOOGLE_CLOUD_PROJECT: "acme-prod",
     });
-    expect(config).toMatchObject({ port: 9000, path: "/sms/v1", sendTimeoutMs: 2000, concurrency: 40, projectId: "acme-prod" });
+    expect(config).toMatchObject({ port: 9000, host: "127.0.0.1", path: "/sms/v1", sendTimeoutMs: 2000, concurrency: 40, projectId: "acme-prod" });
     expect(config.twilio).toMatchObject({
       auth: { kind: "apiKey", keySid: `SK${"1".repeat(32)}`, keySecret: "key-secret" },
       sender: { kind: "messagingService", messagingServiceSid: `MG${"2".repeat(32)}` },
@@ -91,6 +93,7 @@ describe("parseConfig", () => {
     ["a tiny timeout", { ...base, SEND_TIMEOUT_MS: "5" }, ["SEND_TIMEOUT_MS must be a whole number"]],
     ["an unknown provider", { ...base, SMS_PROVIDER: "carrier-pigeon" }, ["SMS_PROVIDER must be twilio or log"]],
     ["a bad boolean", { ...base, TWILIO_USE_SENDER_ID: "yes" }, ["TWILIO_USE_SENDER_ID must be true or false"]],
+    ["a bad host", { ...base, HOST: "0.0.0.0; rm" }, ["HOST must be an IP address"]],
     ["a bad path", { ...base, GATEWAY_PATH: "send sms" }, ["GATEWAY_PATH must start with /"]],
     ["a bad base URL", { ...base, TWILIO_API_BASE_URL: "ftp://x" }, ["TWILIO_API_BASE_URL must be an http(s) URL"]],
   ])("names every problem at once: %s", (_label, env, expected) => {

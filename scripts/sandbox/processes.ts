@@ -49,7 +49,7 @@ export async function startGateway(
   startTimeoutMs = 30_000,
 ): Promise<RunningGateway> {
   const { file, args } = gatewayCommand(runtime);
-  const child = spawn(file, args, { cwd: REPO_ROOT, env: childEnv({ ...env, PORT: "0" }), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(file, args, { cwd: REPO_ROOT, env: childEnv({ ...env, PORT: "0", HOST: "127.0.0.1" }), stdio: ["ignore", "pipe", "pipe"] });
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on("line", (line) => {
     stderr.push(line);
