@@ -3,6 +3,7 @@
 // naming its fully qualified key (`mosaic-sms-gateway:…`, `gcp:…`) so the fix is `pulumi config set <that key>`.
 
 import type * as pulumi from "@pulumi/pulumi";
+import { REGIONS, type Region } from "../scripts/register/regions.js";
 
 export const PROJECT = "mosaic-sms-gateway";
 
@@ -28,16 +29,9 @@ export type Runtime = (typeof RUNTIMES)[number];
 export const PUBLIC_ACCESS = ["invoker-iam-disabled", "all-users"] as const;
 export type PublicAccess = (typeof PUBLIC_ACCESS)[number];
 
-/** Mosaic API base URLs by region (source: ../shared/MOSAIC.md, "Regions"; the registration CLI keeps the same
- * table for its `--region` flag). */
-export const MOSAIC_REGIONS = {
-  us: "https://api.transmitsecurity.io",
-  eu: "https://api.eu.transmitsecurity.io",
-  ca: "https://api.ca.transmitsecurity.io",
-  au: "https://api.au.transmitsecurity.io",
-  sandbox: "https://api.sbx.transmitsecurity.io",
-} as const;
-export type MosaicRegion = keyof typeof MOSAIC_REGIONS;
+/** Mosaic API base URLs by region: the registration CLI's own table, so `--region` and `mosaicRegion` agree. */
+export const MOSAIC_REGIONS = REGIONS;
+export type MosaicRegion = Region;
 
 /** Exactly one way for Twilio to pick the sender. */
 export type TwilioSender = { fromNumber: string } | { messagingServiceSid: string };
