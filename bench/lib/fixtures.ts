@@ -1,0 +1,82 @@
+import http from "node:http";
+import path from "node:path";
+import { REPO_ROOT, startServer, type Started } from "./processes.ts";
+
+/** Test-only credentials: the gateway never reaches Twilio, only the loopback fake. */
+export const API_KEY = "bench-api-key-0123456789";
+export const ACCOUNT_SID = `AC${"0".repeat(32)}`;
+export const AUTH_TOKEN = "bench-auth-token-not-a-secret";
+export const PATH = "/send-sms";
+export const SMS_BODY = JSON.stringify({ phone_number: "+14155552671", sender_id: "", message: "Your Acme code is 123456" });
+
+export function gatewayEnv(twilioUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PORT: "0",
+    HOST: "127.0.0.1",
+    GATEWAY_API_KEY: API_KEY,
+    SMS_PROVIDER: "twilio",
+    TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+    TWILIO_FROM_NUMBER: "+14155550100",
+    TWILIO_API_BASE_URL: twilioUrl,
+    ...extra,
+  };
+}
+
+export interface FakeTwilioProcess {
+  url: string;
+  stats(): Promise<{ received: number; connections: number }>;
+  reset(): Promise<void>;
+  stop(): Promise<unknown>;
+}
+
+/** The fake Twilio in its own process (bench/fakeTwilioProcess.ts), answering after `latencyMs`. */
+export async function startFakeTwilioProcess(latencyMs: number): Promise<FakeTwilioProcess> {
+  const started: Started = await startServer(
+    { file: process.execPath, args: ["--import", "tsx", path.join(REPO_ROOT, "bench/fakeTwilioProcess.ts"), String(latencyMs)] },
+    {},
+  );
+  const statsPort = started.ready.statsPort as number;
+  const call = (method: string, p: string) =>
+    request({ port: statsPort, method, path: p }).then((r) => JSON.parse(r.body) as { received: number; connections: number });
+  return {
+    url: `http://127.0.0.1:${started.ready.port}`,
+    stats: () => call("GET", "/stats"),
+    reset: () => call("POST", "/reset").then(() => undefined),
+    stop: () => started.stop(),
+  };
+}
+
+export interface SimpleResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** One request on a fresh connection (no agent), bounded by `timeoutMs`. */
+export function request(opts: {
+  port: number;
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  timeoutMs?: number;
+}): Promise<SimpleResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: "127.0.0.1", port: opts.port, method: opts.method ?? "GET", path: opts.path ?? "/", headers: opts.headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+        res.on("error", reject);
+      },
+    );
+    req.setTimeout(opts.timeoutMs ?? 10_000, () => req.destroy(new Error("request timed out")));
+    req.on("error", reject);
+    req.end(opts.body);
+  });
+}
+
+export const challengeHeaders = { "X-API-Key": API_KEY, "X-Verification-Key": "bench-verification", Accept: "application/json" };
+export const sendHeaders = { "X-API-Key": API_KEY, "Content-Type": "application/json" };

@@ -1,0 +1,116 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const DENO = path.join(REPO_ROOT, "node_modules/.bin/deno");
+/** The permissions `npm run start:deno` and gateway/Dockerfile.deno grant; the Deno baselines get the same. */
+export const DENO_RUN = ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys"];
+
+export type Runtime = "node" | "deno";
+
+export interface Command {
+  file: string;
+  args: string[];
+}
+
+/** How each runtime starts the gateway: the esbuild bundle on Node (gateway/Dockerfile), the sources on Deno. */
+export function gatewayCommand(runtime: Runtime): Command {
+  return runtime === "node"
+    ? { file: process.execPath, args: [path.join(REPO_ROOT, "dist/gateway.mjs")] }
+    : { file: DENO, args: [...DENO_RUN, path.join(REPO_ROOT, "gateway/src/main.ts")] };
+}
+
+export function scriptCommand(runtime: Runtime, script: string): Command {
+  const file = path.join(REPO_ROOT, script);
+  return runtime === "node" ? { file: process.execPath, args: [file] } : { file: DENO, args: [...DENO_RUN, file] };
+}
+
+/** Env for children: the parent's minus anything that could point them at real accounts. */
+export function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!/^(TWILIO_|GATEWAY_|MOSAIC_|SMS_|GOOGLE_|NODE_OPTIONS$)/.test(k)) env[k] = v;
+  }
+  return { ...env, ...overrides };
+}
+
+export interface Started {
+  child: ChildProcess;
+  pid: number;
+  /** The JSON "listening" line, with the port the child got. */
+  ready: Record<string, unknown> & { port: number };
+  /** ms from spawn to the "listening" line. */
+  listenMs: number;
+  spawnedAt: number;
+  /** Every stdout line after "listening" goes here (logs); default: dropped. */
+  onLine: (line: string) => void;
+  stderr: string[];
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Spawns a server that prints a JSON line with `"message":"listening"` and a `port`, and waits for that line. */
+export async function startServer(cmd: Command, env: Record<string, string>, timeoutMs = 20_000): Promise<Started> {
+  const spawnedAt = performance.now();
+  const child = spawn(cmd.file, cmd.args, { cwd: REPO_ROOT, env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+  const stderr: string[] = [];
+  createInterface({ input: child.stderr! }).on("line", (l) => {
+    stderr.push(l);
+    if (stderr.length > 50) stderr.shift();
+  });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  const started: Partial<Started> = { child, spawnedAt, stderr, onLine: () => {} };
+  const ready = await new Promise<Record<string, unknown> & { port: number }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${cmd.args.at(-1)}: no "listening" line in ${timeoutMs} ms`)), timeoutMs);
+    let listening = false;
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      if (listening) return started.onLine!(line);
+      try {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        if (entry.message === "listening" && typeof entry.port === "number") {
+          listening = true;
+          started.listenMs = performance.now() - spawnedAt;
+          clearTimeout(timer);
+          resolve(entry as Record<string, unknown> & { port: number });
+        }
+      } catch {
+        // not JSON: ignore until listening
+      }
+    });
+    void exit.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd.args.at(-1)} exited (${code}) before listening: ${stderr.join(" | ")}`));
+    });
+  }).catch((err: unknown) => {
+    child.kill("SIGKILL");
+    throw err;
+  });
+  return Object.assign(started, {
+    pid: child.pid!,
+    ready,
+    async stop(signal: NodeJS.Signals = "SIGTERM", graceMs = 10_000) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      try {
+        return await exit;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  }) as Started;
+}
+
+/** Resident set size of a process in MiB, from /proc (Linux). */
+export function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
