@@ -1,7 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "./log.ts";
-import { runtime } from "./runtime.ts";
 
 export interface RunningServer {
   port: number;
@@ -18,10 +17,11 @@ export interface ServeOptions {
 }
 
 /**
- * Listens and drains on shutdown the same way on Node and Deno. Node's server.close() stops accepting and
- * waits for active requests; Deno's drops keep-alive connections, in-flight ones included (deno#35609), so on
- * Deno the close waits until the in-flight count reaches zero. Either way, answers given while draining carry
- * `Connection: close` so clients reconnect elsewhere.
+ * Listens and drains on shutdown the same way on Node and Deno: close the listener at once (new connections
+ * are refused), then wait for the in-flight count to reach zero rather than for close()'s callback — Deno fires
+ * that early and drops idle keep-alive connections (deno#35609), while a request already in flight still gets
+ * its answer on both runtimes (gateway/test/deno and gateway/test/shutdown.test.ts pin this). Answers given
+ * while draining carry `Connection: close` so clients reconnect elsewhere.
  */
 export function serve(handler: http.RequestListener, options: ServeOptions): Promise<RunningServer> {
   const { logger, drainTimeoutMs = 8000 } = options;
@@ -42,10 +42,8 @@ export function serve(handler: http.RequestListener, options: ServeOptions): Pro
   async function shutdown(): Promise<"drained" | "timeout"> {
     draining = true;
     logger.info("shutting down: draining in-flight requests", { inFlight });
-    if (runtime === "node") {
-      server.close();
-      server.closeIdleConnections();
-    }
+    server.close();
+    server.closeIdleConnections?.();
     const idle = new Promise<"drained">((resolve) => {
       onIdle = () => resolve("drained");
       if (inFlight === 0) resolve("drained");
@@ -56,7 +54,6 @@ export function serve(handler: http.RequestListener, options: ServeOptions): Pro
     });
     const outcome = await Promise.race([idle, timeout]);
     clearTimeout(timer);
-    if (runtime === "deno") server.close();
     server.closeAllConnections?.();
     if (outcome === "timeout") logger.warn("drain timeout: closing with requests in flight", { inFlight });
     return outcome;

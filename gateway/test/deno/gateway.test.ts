@@ -157,7 +157,21 @@ Deno.test("gateway under Deno: SIGTERM lets the in-flight send finish, then exit
 
     const inFlight = post(gateway);
     await until(() => fake.received.length === 1, 5000, "the send to reach Twilio");
+    let settled = false;
+    void inFlight.then(() => (settled = true), () => (settled = true));
     gateway.kill("SIGTERM");
+    // Stop accepting: a new connection is refused while the in-flight send is still running.
+    const refusedBy = Date.now() + 500;
+    let refused = false;
+    while (!refused && Date.now() < refusedBy) {
+      try {
+        (await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(gateway.url).port) })).close();
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      } catch (err) {
+        refused = err instanceof Deno.errors.ConnectionRefused;
+      }
+    }
+    assertEquals({ refused, settled }, { refused: true, settled: false }, "new connections refused during the drain");
     const res = await inFlight;
     assertEquals(res.status, 200, "in-flight status");
     assertEquals((await res.json()).status, "sent", "in-flight body");
