@@ -10,6 +10,7 @@ export type ErrorCode =
   | "method_not_allowed"
   | "request_timeout"
   | "payload_too_large"
+  | "header_too_large"
   | "unsupported_media_type"
   | "destination_rejected"
   | "provider_error"
@@ -24,6 +25,7 @@ const STATUS: Record<ErrorCode, number> = {
   method_not_allowed: 405,
   request_timeout: 408,
   payload_too_large: 413,
+  header_too_large: 431,
   unsupported_media_type: 415,
   destination_rejected: 422,
   provider_error: 502,
@@ -74,7 +76,11 @@ function fromBodyParser(err: { type?: unknown; status?: unknown }): GatewayError
     case "stream.encoding.set":
       return new GatewayError("invalid_request", "request body could not be read");
     default:
-      return undefined;
+      // Any other client error body-parser raises (a Content-Encoding whose data does not inflate, say) is the
+      // caller's fault: a 400, not an internal error.
+      return typeof err.status === "number" && err.status >= 400 && err.status < 500
+        ? new GatewayError("invalid_request", "request body could not be read")
+        : undefined;
   }
 }
 

@@ -1,5 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { createClientErrorHandler } from "./clientError.ts";
 import type { Logger } from "./log.ts";
 
 export interface RunningServer {
@@ -25,7 +26,9 @@ export interface ServeOptions {
  */
 export function serve(handler: http.RequestListener, options: ServeOptions): Promise<RunningServer> {
   const { logger, drainTimeoutMs = 8000 } = options;
-  const server = http.createServer(handler);
+  // requireHostHeader off: a request without Host reaches the app and gets its JSON answer (Node's own is a bare 400).
+  const server = http.createServer({ requireHostHeader: false }, handler);
+  server.on("clientError", createClientErrorHandler(logger));
   let inFlight = 0;
   let draining = false;
   let onIdle: (() => void) | undefined;
