@@ -51,12 +51,21 @@ export interface Started {
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Spawns a server that prints a JSON line with `"message":"listening"` and a `port`, and waits for that line. */
-export async function startServer(cmd: Command, env: Record<string, string>, timeoutMs = 20_000): Promise<Started> {
+/**
+ * Spawns a server that prints a JSON line with `"message":"listening"` and a `port`, and waits for that line.
+ * `onOutput` sees every line the child writes, stdout and stderr (the reliability suite scans them all).
+ */
+export async function startServer(
+  cmd: Command,
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+  onOutput?: (line: string, stream: "stdout" | "stderr") => void,
+): Promise<Started> {
   const spawnedAt = performance.now();
   const child = spawn(cmd.file, cmd.args, { cwd: REPO_ROOT, env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on("line", (l) => {
+    onOutput?.(l, "stderr");
     stderr.push(l);
     if (stderr.length > 50) stderr.shift();
   });
@@ -68,6 +77,7 @@ export async function startServer(cmd: Command, env: Record<string, string>, tim
     const timer = setTimeout(() => reject(new Error(`${cmd.args.at(-1)}: no "listening" line in ${timeoutMs} ms`)), timeoutMs);
     let listening = false;
     createInterface({ input: child.stdout! }).on("line", (line) => {
+      onOutput?.(line, "stdout");
       if (listening) return started.onLine!(line);
       try {
         const entry = JSON.parse(line) as Record<string, unknown>;

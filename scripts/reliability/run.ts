@@ -1,0 +1,285 @@
+/**
+ * `npm run test:reliability`: the gateway as a real process (the Node bundle, and Deno on the sources) under
+ * hostile input, provider faults through the real `twilio` SDK, and SIGTERM under load; every line it logs is
+ * scanned for secrets and message texts. Prints a one-screen summary; exits 1 when any figure is off.
+ * Loopback only; every loop is bounded in count and time.
+ *   tsx scripts/reliability/run.ts [--runs N] [--seed S]
+ */
+import http from "node:http";
+import net from "node:net";
+import fc from "fast-check";
+import { gatewayCommand, startServer, type Runtime, type Started } from "../../bench/lib/processes.ts";
+import { startFakeTwilio, type FakeTwilio, type TwilioFault } from "../emulators/twilio.ts";
+import { CANARY, hostileRequests, type Hostile } from "./hostile.ts";
+import { sendRaw, type RawOutcome } from "./rawHttp.ts";
+
+const arg = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const RUNS = Number(arg("--runs") ?? 10_000);
+const SEED = Number(arg("--seed") ?? Date.now() % 2 ** 31);
+const API_KEY = "reliability-key-5b0e9c1d2a";
+const AUTH_TOKEN = "reliability-auth-token-9d8c7b6a";
+const ACCOUNT_SID = `AC${"a".repeat(32)}`;
+const PATH = "/send-sms";
+/** Short deadline for the fuzz gateway, so slow bodies end quickly; the fault runs use the default 2500. */
+const FUZZ_TIMEOUT_MS = 1000;
+const SEND_TIMEOUT_MS = 2500;
+/** Scheduling slack on a loaded 2-core machine when checking "answered inside the deadline". */
+const DEADLINE_SLACK_MS = 250;
+const PARALLEL = 16;
+
+const logLines: string[] = [];
+const problems: string[] = [];
+const collect = (line: string) => logLines.push(line);
+
+function gatewayEnv(twilioUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PORT: "0",
+    HOST: "127.0.0.1",
+    GATEWAY_API_KEY: API_KEY,
+    TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+    TWILIO_FROM_NUMBER: "+14155550100",
+    TWILIO_API_BASE_URL: twilioUrl,
+    ...extra,
+  };
+}
+
+const startGateway = (runtime: Runtime, env: Record<string, string>): Promise<Started> =>
+  startServer(gatewayCommand(runtime), env, 30_000, collect);
+
+function isJson4xx(o: RawOutcome, method: string): boolean {
+  if (o.kind !== "response" || o.status < 400 || o.status > 499) return false;
+  if (!/^application\/json/.test(o.headers["content-type"] ?? "")) return false;
+  if (method === "HEAD") return true; // no body by definition
+  try {
+    const body = JSON.parse(o.body) as { error?: { code?: unknown } };
+    return typeof body.error?.code === "string";
+  } catch {
+    return false;
+  }
+}
+
+function describe(o: RawOutcome): string {
+  return o.kind === "response" ? `${o.status} ${o.headers["content-type"] ?? "(no type)"}` : `${o.kind}: ${o.detail}`;
+}
+
+interface FuzzFigures {
+  runtime: Runtime;
+  runs: number;
+  crashes: number;
+  sends: number;
+  json4xx: number;
+  byCategory: Map<string, number>;
+  offenders: Map<string, { count: number; example: string }>;
+  seconds: number;
+}
+
+async function fuzz(runtime: Runtime, runs: number): Promise<FuzzFigures> {
+  const fake = await startFakeTwilio();
+  const gateway = await startGateway(runtime, gatewayEnv(fake.url, { SEND_TIMEOUT_MS: String(FUZZ_TIMEOUT_MS) }));
+  const started = performance.now();
+  const samples = fc.sample(hostileRequests({ path: PATH, apiKey: API_KEY }), { numRuns: runs, seed: SEED });
+  const figures: FuzzFigures = { runtime, runs, crashes: 0, sends: 0, json4xx: 0, byCategory: new Map(), offenders: new Map(), seconds: 0 };
+  let next = 0;
+  const worker = async () => {
+    while (next < samples.length) {
+      const h: Hostile = samples[next++]!;
+      const outcome = await sendRaw(gateway.ready.port, h, FUZZ_TIMEOUT_MS + 4000);
+      figures.byCategory.set(h.category, (figures.byCategory.get(h.category) ?? 0) + 1);
+      if (isJson4xx(outcome, h.method)) figures.json4xx++;
+      else {
+        const key = `${h.category} → ${describe(outcome)}`;
+        const entry = figures.offenders.get(key) ?? { count: 0, example: "" };
+        entry.count++;
+        if (!entry.example) entry.example = JSON.stringify(Buffer.concat(h.pieces.map((p) => Buffer.from(p))).toString("latin1").slice(0, 160));
+        figures.offenders.set(key, entry);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: PARALLEL }, worker));
+  figures.seconds = (performance.now() - started) / 1000;
+  figures.sends = fake.received.length;
+  const alive = gateway.child.exitCode === null && gateway.child.signalCode === null;
+  figures.crashes = alive ? 0 : 1;
+  const exit = await gateway.stop();
+  if (alive && exit.code !== 0) figures.crashes++;
+  await fake.close();
+  return figures;
+}
+
+interface FaultCase {
+  name: string;
+  faults: TwilioFault[] | "always429" | "refused";
+  status: number;
+  /** Requests the fake must have received: an exact count, or a check with its description. */
+  sends: number | { check: (f: FakeTwilio) => boolean; text: string };
+}
+
+const FAULTS: FaultCase[] = [
+  { name: "400 / 21211 invalid To", faults: [{ kind: "error", status: 400, code: 21211 }], status: 422, sends: 1 },
+  { name: "429, then 201", faults: [{ kind: "rateLimit" }], status: 200, sends: 2 },
+  {
+    name: "429 forever",
+    faults: "always429",
+    status: 503,
+    sends: { check: (f) => f.received.length >= 2 && f.received.every((r) => r.answeredWith === 429), text: "≥ 2, all answered 429, none delivered" },
+  },
+  { name: "500", faults: [{ kind: "error", status: 500, code: 20500 }], status: 502, sends: 1 },
+  { name: "201 with invalid JSON", faults: [{ kind: "invalidJson" }], status: 502, sends: 1 },
+  { name: "hang", faults: [{ kind: "hang" }], status: 504, sends: 1 },
+  { name: "connection reset", faults: [{ kind: "reset" }], status: 502, sends: 1 },
+  { name: "connection refused (closed port)", faults: "refused", status: 502, sends: 0 },
+];
+
+interface FaultResult {
+  runtime: Runtime;
+  name: string;
+  status: number;
+  expected: number;
+  ms: number;
+  sends: string;
+  ok: boolean;
+}
+
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function post(port: number, body: string, agent?: http.Agent): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: "127.0.0.1", port, method: "POST", path: PATH, agent, headers: { "X-API-Key": API_KEY, "Content-Type": "application/json" } },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (text += c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+        res.on("error", reject);
+      },
+    );
+    req.setTimeout(15_000, () => req.destroy(new Error("no answer in 15 s")));
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+const smsBody = (n: number) => JSON.stringify({ phone_number: "+14155552671", sender_id: "", message: `${CANARY} your code is ${100000 + n}` });
+
+async function faults(runtime: Runtime): Promise<FaultResult[]> {
+  const fake = await startFakeTwilio();
+  const gateway = await startGateway(runtime, gatewayEnv(fake.url));
+  const refusedGateway = await startGateway(runtime, gatewayEnv(`http://127.0.0.1:${await closedPort()}`));
+  const results: FaultResult[] = [];
+  try {
+    for (const [i, c] of FAULTS.entries()) {
+      fake.reset();
+      if (c.faults === "always429") fake.always({ kind: "rateLimit" });
+      else if (c.faults !== "refused") fake.enqueue(...c.faults);
+      const port = c.faults === "refused" ? refusedGateway.ready.port : gateway.ready.port;
+      const t0 = performance.now();
+      const res = await post(port, smsBody(i));
+      const ms = performance.now() - t0;
+      const sendsOk = typeof c.sends === "number" ? fake.received.length === c.sends : c.sends.check(fake);
+      const sends = typeof c.sends === "number" ? `${fake.received.length} (want ${c.sends})` : `${fake.received.length} (${c.sends.text})`;
+      const ok = res.status === c.status && ms <= SEND_TIMEOUT_MS + DEADLINE_SLACK_MS && sendsOk;
+      results.push({ runtime, name: c.name, status: res.status, expected: c.status, ms, sends, ok });
+      fake.always(undefined);
+    }
+  } finally {
+    await Promise.all([gateway.stop(), refusedGateway.stop()]);
+    await fake.close();
+  }
+  return results;
+}
+
+interface SigtermResult {
+  runtime: Runtime;
+  inFlight: number;
+  answered: number;
+  unanswered: number;
+  exitCode: number | null;
+  ms: number;
+}
+
+/** 100 POSTs in flight (the fake answers after 400 ms), SIGTERM 150 ms in: every one must be answered. */
+async function sigterm(runtime: Runtime): Promise<SigtermResult> {
+  const N = 100;
+  const fake = await startFakeTwilio({ latencyMs: 400 });
+  const gateway = await startGateway(runtime, gatewayEnv(fake.url, { CONCURRENCY: String(N) }));
+  const agent = new http.Agent({ keepAlive: true, maxSockets: N });
+  // Warm up: the SDK loaded and keep-alive connections open, as in a running instance.
+  await post(gateway.ready.port, smsBody(0), agent);
+  const t0 = performance.now();
+  const requests = Array.from({ length: N }, (_, i) => post(gateway.ready.port, smsBody(i), agent));
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  const exit = gateway.stop("SIGTERM", 10_000);
+  const settled = await Promise.allSettled(requests);
+  const { code } = await exit;
+  agent.destroy();
+  await fake.close();
+  const answered = settled.filter((s) => s.status === "fulfilled" && s.value.status === 200).length;
+  return { runtime, inFlight: N, answered, unanswered: N - answered, exitCode: code, ms: performance.now() - t0 };
+}
+
+function scanLogs(): { lines: number; hits: Map<string, number> } {
+  const needles = { "API key": API_KEY, "Twilio auth token": AUTH_TOKEN, "message text (canary)": CANARY, "message text (code)": "your code is" };
+  const hits = new Map<string, number>();
+  for (const line of logLines) {
+    for (const [what, needle] of Object.entries(needles)) if (line.includes(needle)) hits.set(what, (hits.get(what) ?? 0) + 1);
+  }
+  return { lines: logLines.length, hits };
+}
+
+async function main() {
+  const t0 = performance.now();
+  process.stderr.write(`[reliability] fuzzing ${RUNS} hostile requests (seed ${SEED}), then faults and SIGTERM on Node and Deno\n`);
+  const fz = await fuzz("node", RUNS);
+  const faultResults = [...(await faults("node")), ...(await faults("deno"))];
+  const terms = [await sigterm("node"), await sigterm("deno")];
+  const scan = scanLogs();
+
+  const out: string[] = [];
+  const mark = (ok: boolean) => (ok ? "ok  " : "FAIL");
+  out.push(`Reliability — seed ${SEED}, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  const fuzzOk = fz.crashes === 0 && fz.sends === 0 && fz.json4xx === fz.runs;
+  out.push(
+    `${mark(fuzzOk)} fuzz (${fz.runtime}, ${fz.runs} hostile requests, ${fz.seconds.toFixed(0)} s): crashes ${fz.crashes}, sends ${fz.sends}, ` +
+      `JSON 4xx ${fz.json4xx}/${fz.runs}`,
+  );
+  for (const [cat, n] of [...fz.byCategory].sort((a, b) => b[1] - a[1])) out.push(`       ${String(n).padStart(5)}  ${cat}`);
+  for (const [key, { count, example }] of fz.offenders) {
+    out.push(`       not a JSON 4xx: ${count} × ${key}`);
+    out.push(`         e.g. ${example}`);
+  }
+  out.push("     provider faults through the real twilio SDK (status, time, requests the fake received):");
+  for (const r of faultResults) {
+    out.push(
+      `${mark(r.ok)}   ${r.runtime.padEnd(4)} ${r.name.padEnd(34)} ${r.status} (want ${r.expected})  ${r.ms.toFixed(0).padStart(5)} ms  sends ${r.sends}`,
+    );
+  }
+  for (const t of terms) {
+    const ok = t.unanswered === 0 && t.exitCode === 0;
+    out.push(`${mark(ok)} SIGTERM under load (${t.runtime}): ${t.answered}/${t.inFlight} in flight answered 200, unanswered ${t.unanswered}, exit ${t.exitCode}, ${t.ms.toFixed(0)} ms`);
+  }
+  const leaked = [...scan.hits.values()].reduce((a, b) => a + b, 0);
+  out.push(
+    `${mark(leaked === 0)} log scan: ${scan.lines} lines from every gateway process; ` +
+      (leaked === 0 ? "0 message texts, API keys or provider secrets" : [...scan.hits].map(([k, n]) => `${k}: ${n}`).join(", ")),
+  );
+  if (!fuzzOk) problems.push("fuzz");
+  if (faultResults.some((r) => !r.ok)) problems.push("faults");
+  if (terms.some((t) => t.unanswered !== 0 || t.exitCode !== 0)) problems.push("sigterm");
+  if (leaked) problems.push("logs");
+  out.push(problems.length ? `FAILED: ${problems.join(", ")}` : "all reliability figures hold");
+  process.stdout.write(`${out.join("\n")}\n`);
+  process.exitCode = problems.length ? 1 : 0;
+}
+
+await main();
