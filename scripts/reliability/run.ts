@@ -3,7 +3,7 @@
  * hostile input, provider faults through the real `twilio` SDK, and SIGTERM under load; every line it logs is
  * scanned for secrets and message texts. Prints a one-screen summary; exits 1 when any figure is off.
  * Loopback only; every loop is bounded in count and time.
- *   tsx scripts/reliability/run.ts [--runs N] [--seed S]
+ *   tsx scripts/reliability/run.ts [--runs N] [--deno-runs N] [--seed S]
  */
 import http from "node:http";
 import net from "node:net";
@@ -18,6 +18,8 @@ const arg = (name: string) => {
   return i > 0 ? process.argv[i + 1] : undefined;
 };
 const RUNS = Number(arg("--runs") ?? 10_000);
+/** Deno runs the same sources through its own node:http: a smaller second pass, same checks. */
+const DENO_RUNS = Number(arg("--deno-runs") ?? 2_000);
 const SEED = Number(arg("--seed") ?? Date.now() % 2 ** 31);
 const API_KEY = "reliability-key-5b0e9c1d2a";
 const AUTH_TOKEN = "reliability-auth-token-9d8c7b6a";
@@ -239,8 +241,10 @@ function scanLogs(): { lines: number; hits: Map<string, number> } {
 
 async function main() {
   const t0 = performance.now();
-  process.stderr.write(`[reliability] fuzzing ${RUNS} hostile requests (seed ${SEED}), then faults and SIGTERM on Node and Deno\n`);
-  const fz = await fuzz("node", RUNS);
+  process.stderr.write(
+    `[reliability] fuzzing ${RUNS} hostile requests on Node and ${DENO_RUNS} on Deno (seed ${SEED}), then faults and SIGTERM on both\n`,
+  );
+  const fuzzes = [await fuzz("node", RUNS), ...(DENO_RUNS > 0 ? [await fuzz("deno", DENO_RUNS)] : [])];
   const faultResults = [...(await faults("node")), ...(await faults("deno"))];
   const terms = [await sigterm("node"), await sigterm("deno")];
   const scan = scanLogs();
@@ -248,15 +252,21 @@ async function main() {
   const out: string[] = [];
   const mark = (ok: boolean) => (ok ? "ok  " : "FAIL");
   out.push(`Reliability — seed ${SEED}, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  const fuzzOk = fz.crashes === 0 && fz.sends === 0 && fz.json4xx === fz.runs;
-  out.push(
-    `${mark(fuzzOk)} fuzz (${fz.runtime}, ${fz.runs} hostile requests, ${fz.seconds.toFixed(0)} s): crashes ${fz.crashes}, sends ${fz.sends}, ` +
-      `JSON 4xx ${fz.json4xx}/${fz.runs}`,
-  );
-  for (const [cat, n] of [...fz.byCategory].sort((a, b) => b[1] - a[1])) out.push(`       ${String(n).padStart(5)}  ${cat}`);
-  for (const [key, { count, example }] of fz.offenders) {
-    out.push(`       not a JSON 4xx: ${count} × ${key}`);
-    out.push(`         e.g. ${example}`);
+  let fuzzOk = true;
+  for (const fz of fuzzes) {
+    const ok = fz.crashes === 0 && fz.sends === 0 && fz.json4xx === fz.runs;
+    fuzzOk &&= ok;
+    out.push(
+      `${mark(ok)} fuzz (${fz.runtime}, ${fz.runs} hostile requests, ${fz.seconds.toFixed(0)} s): crashes ${fz.crashes}, sends ${fz.sends}, ` +
+        `JSON 4xx ${fz.json4xx}/${fz.runs}`,
+    );
+    if (fz.runtime === "node") {
+      out.push(`       ${[...fz.byCategory].sort((a, b) => b[1] - a[1]).map(([cat, n]) => `${n} ${cat.split(":")[0]}`).join(" · ")}`);
+    }
+    for (const [key, { count, example }] of fz.offenders) {
+      out.push(`       not a JSON 4xx: ${count} × ${key}`);
+      out.push(`         e.g. ${example}`);
+    }
   }
   out.push("     provider faults through the real twilio SDK (status, time, requests the fake received):");
   for (const r of faultResults) {
