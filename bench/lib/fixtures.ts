@@ -23,9 +23,17 @@ export function gatewayEnv(twilioUrl: string, extra: Record<string, string> = {}
   };
 }
 
+export interface FakeStats {
+  received: number;
+  /** Accepted since start: idle keep-alive sockets the fake closes (5 s) are reopened later, so this grows. */
+  connections: number;
+  /** Open at the same time, at most: what the gateway's pool size bounds. */
+  peakConnections: number;
+}
+
 export interface FakeTwilioProcess {
   url: string;
-  stats(): Promise<{ received: number; connections: number }>;
+  stats(): Promise<FakeStats>;
   reset(): Promise<void>;
   stop(): Promise<unknown>;
 }
@@ -38,7 +46,7 @@ export async function startFakeTwilioProcess(latencyMs: number): Promise<FakeTwi
   );
   const statsPort = started.ready.statsPort as number;
   const call = (method: string, p: string) =>
-    request({ port: statsPort, method, path: p }).then((r) => JSON.parse(r.body) as { received: number; connections: number });
+    request({ port: statsPort, method, path: p }).then((r) => JSON.parse(r.body) as FakeStats);
   return {
     url: `http://127.0.0.1:${started.ready.port}`,
     stats: () => call("GET", "/stats"),

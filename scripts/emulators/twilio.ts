@@ -38,6 +38,8 @@ export interface FakeTwilio {
   readonly received: ReceivedSms[];
   /** TCP connections accepted since start (a keep-alive pool reuses them). */
   readonly connections: number;
+  /** The most TCP connections open at the same time since start (a pool's size bounds it). */
+  readonly peakConnections: number;
   /** Queue faults for the next requests, one each; then requests succeed (or meet `always`). */
   enqueue(...faults: TwilioFault[]): void;
   /** A fault for every request once the queue is empty; undefined to succeed. */
@@ -97,6 +99,8 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
   const queue: TwilioFault[] = [];
   let standing: TwilioFault | undefined;
   let connections = 0;
+  let open = 0;
+  let peakConnections = 0;
   const hanging = new Set<http.ServerResponse>();
 
   const server = http.createServer((req, res) => {
@@ -163,8 +167,10 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
       }
     });
   });
-  server.on("connection", () => {
+  server.on("connection", (socket) => {
     connections++;
+    peakConnections = Math.max(peakConnections, ++open);
+    socket.once("close", () => open--);
   });
 
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve));
@@ -176,6 +182,9 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
     received,
     get connections() {
       return connections;
+    },
+    get peakConnections() {
+      return peakConnections;
     },
     enqueue: (...faults) => void queue.push(...faults),
     always: (fault) => void (standing = fault),
