@@ -16,7 +16,7 @@ import net from "node:net";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { TwilioConfig } from "../src/config.ts";
 import { createApp } from "../src/app.ts";
 import { GatewayError } from "../src/errors.ts";
@@ -92,6 +92,11 @@ async function stopPrism(): Promise<void> {
   clearTimeout(timer);
 }
 
+/** Prism writes its log line a moment after it answers: wait for it (bounded) instead of racing it. */
+function settled(assertion: () => void): Promise<void> {
+  return vi.waitFor(assertion, { timeout: 3000, interval: 20 });
+}
+
 /** Prism's own verdicts, from its log: one line per validated request. */
 function verdicts() {
   return {
@@ -146,7 +151,7 @@ describe("Twilio SDK sends pass Prism's validation of Twilio's OpenAPI spec", ()
     const result = await sendOnce(config());
     // Prism answers the spec's example resource.
     expect(result.id).toMatch(/^SM[0-9a-fA-F]{32}$/);
-    expect(verdicts()).toEqual({ passed: before.passed + 1, failed: before.failed });
+    await settled(() => expect(verdicts()).toEqual({ passed: before.passed + 1, failed: before.failed }));
   });
 
   it("a whole app POST reaches Prism and answers 200 with the SID", async () => {
@@ -168,7 +173,7 @@ describe("Twilio SDK sends pass Prism's validation of Twilio's OpenAPI spec", ()
       });
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ status: "sent", provider: "twilio", id: expect.stringMatching(/^SM/) });
-      expect(verdicts()).toEqual({ passed: before.passed + 1, failed: before.failed });
+      await settled(() => expect(verdicts()).toEqual({ passed: before.passed + 1, failed: before.failed }));
     } finally {
       provider.close?.();
       server.closeAllConnections();
@@ -192,7 +197,7 @@ describe("Prism's validation is on: requests that break the spec are refused", (
       });
       expect(res.statusCode).toBe(422);
       expect(res.body).toContain("must have required property 'To'");
-      expect(verdicts()).toEqual({ passed: before.passed, failed: before.failed + 1 });
+      await settled(() => expect(verdicts()).toEqual({ passed: before.passed, failed: before.failed + 1 }));
     } finally {
       transport.close();
     }
@@ -207,7 +212,7 @@ describe("Prism's validation is on: requests that break the spec are refused", (
     expect(error).toBeInstanceOf(GatewayError);
     expect((error as GatewayError).code).toBe("provider_error");
     expect((error as GatewayError).status).toBe(502);
-    expect(prismLog).toContain('MessagingServiceSid must match pattern "^MG[0-9a-fA-F]{32}$"');
+    await settled(() => expect(prismLog).toContain('MessagingServiceSid must match pattern "^MG[0-9a-fA-F]{32}$"'));
   });
 
   it("a request without credentials is refused with 401 (Basic auth is part of the spec)", async () => {

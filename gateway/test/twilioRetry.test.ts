@@ -22,14 +22,12 @@ function harness(answers: Answer[], deadlineMs: number) {
       clock += ms;
     },
     loadSdk: async () => () => ({
-      messages: {
-        async create() {
-          const answer = answers[Math.min(calls++, answers.length - 1)];
-          clock += 50; // each attempt takes 50 ms of Twilio's time
-          if (answer === "429") throw Object.assign(new Error("429"), { status: 429, code: 20429 });
-          if (answer === "500") throw Object.assign(new Error("500"), { status: 500, code: 20500 });
-          return { sid: "SM-ok" };
-        },
+      async create() {
+        const answer = answers[Math.min(calls++, answers.length - 1)];
+        clock += 50; // each attempt takes 50 ms of Twilio's time
+        if (answer === "429") throw Object.assign(new Error("429"), { status: 429, code: 20429 });
+        if (answer === "500") throw Object.assign(new Error("500"), { status: 500, code: 20500 });
+        return { sid: "SM-ok" };
       },
     }),
   });

@@ -2,23 +2,17 @@ import type { TwilioConfig } from "../../config.ts";
 import { GatewayError } from "../../errors.ts";
 import type { OutgoingSms, SendContext, SmsProvider } from "../provider.ts";
 import { classifyTwilioFailure, parseRetryAfter, type TwilioFailure } from "./classify.ts";
-import { createTwilioTransport, type BoundTwilioHttpClient } from "./httpClient.ts";
+import { createTwilioTransport } from "./httpClient.ts";
+import type { MessagesFactory } from "./sdk.ts";
 import { chooseSender } from "./sender.ts";
-
-/** The SDK's factory: `twilio(username, password, opts)`. Typed loosely to keep the 20 MB SDK out of tsc's way. */
-type TwilioFactory = (
-  username: string,
-  password: string,
-  opts: { accountSid: string; httpClient: BoundTwilioHttpClient; autoRetry: false },
-) => { messages: { create(params: Record<string, unknown>): Promise<{ sid: string }> } };
 
 export interface TwilioProviderOptions {
   /** Pool size: one connection per concurrent request the instance is configured for. */
   maxSockets: number;
   now?: () => number;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
-  /** Loads the SDK; injected in tests. Default: a dynamic import, so startup does not wait for ~150 ms of SDK. */
-  loadSdk?: () => Promise<TwilioFactory>;
+  /** Loads the SDK; injected in tests. Default: a dynamic import of ./sdk.ts, so startup never waits for it. */
+  loadSdk?: () => Promise<MessagesFactory>;
 }
 
 /** Backoff for 429s: 100 ms doubling, full jitter, or Twilio's Retry-After when it sends one. */
@@ -26,9 +20,8 @@ const BASE_BACKOFF_MS = 100;
 /** A retry is only worth it if the attempt itself has this long before the deadline. */
 const MIN_ATTEMPT_MS = 150;
 
-async function importTwilio(): Promise<TwilioFactory> {
-  const mod = (await import("twilio")) as unknown as { default: TwilioFactory };
-  return mod.default;
+async function importTwilio(): Promise<MessagesFactory> {
+  return (await import("./sdk.ts")).createMessagesApi;
 }
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -69,7 +62,7 @@ export function createTwilioProvider(config: TwilioConfig, options: TwilioProvid
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? abortableSleep;
   const transport = createTwilioTransport({ baseUrl: config.apiBaseUrl, maxSockets: options.maxSockets });
-  let sdk: Promise<TwilioFactory> | undefined;
+  let sdk: Promise<MessagesFactory> | undefined;
   const loadSdk = () => (sdk ??= (options.loadSdk ?? importTwilio)());
   const [username, password] =
     config.auth.kind === "authToken"
@@ -77,15 +70,18 @@ export function createTwilioProvider(config: TwilioConfig, options: TwilioProvid
       : [config.auth.keySid, config.auth.keySecret];
 
   async function send(sms: OutgoingSms, ctx: SendContext) {
-    const twilio = await loadSdk();
+    const messagesApi = await loadSdk();
     const sender = chooseSender(config, sms.to, sms.senderId);
     const params = { to: sms.to.e164, body: sms.body, ...sender };
     for (let attempt = 0; ; attempt++) {
       // A client per send binds the transport to this request's deadline; construction is cheap (lazy domains).
       const httpClient = transport.bind(ctx.signal);
       try {
-        const message = await twilio(username, password, { accountSid: config.accountSid, httpClient, autoRetry: false })
-          .messages.create(params);
+        const message = await messagesApi(username, password, {
+          accountSid: config.accountSid,
+          httpClient,
+          autoRetry: false,
+        }).create(params);
         return { id: message.sid };
       } catch (err) {
         const retryAfterMs = parseRetryAfter(httpClient.lastHeaders?.["retry-after"]);
