@@ -350,7 +350,7 @@ Every ratio is against a baseline measured in the same run, rounds alternating b
 
 - Machine: ${m.model}, ${m.cores} cores, ${fmt(m.memoryGiB, 1)} GiB memory, ${m.os}
 - Runtimes: Node ${v.node}, ${v.deno}; express ${v.express}, twilio ${v.twilio}; load from autocannon ${v.autocannon} (this process)
-- Gateway: \`node dist/gateway.mjs\` (the esbuild bundle, as in gateway/Dockerfile) and \`deno run … gateway/src/main.ts\`
+- Gateway: the esbuild bundle, \`node dist/gateway.mjs\` (as in gateway/Dockerfile) and \`deno run … dist/gateway.mjs\`
   (as in gateway/Dockerfile.deno); SMS_PROVIDER=twilio through the real \`twilio\` SDK to a loopback fake Twilio
   (scripts/emulators/twilio.ts) running in its own process.
 - Rounds: cold start ${P.coldRounds} per subject after one untimed start each; throughput ${P.tputRounds} × ${P.tputSeconds} s per subject;

@@ -16,11 +16,11 @@ export interface Command {
   args: string[];
 }
 
-/** How each runtime starts the gateway: the esbuild bundle on Node (gateway/Dockerfile), the sources on Deno. */
+/** How each runtime starts the gateway: the esbuild bundle, as both images run it (gateway/Dockerfile, gateway/Dockerfile.deno). */
 export function gatewayCommand(runtime: Runtime): Command {
   return runtime === "node"
     ? { file: process.execPath, args: [path.join(REPO_ROOT, "dist/gateway.mjs")] }
-    : { file: DENO, args: [...DENO_RUN, path.join(REPO_ROOT, "gateway/src/main.ts")] };
+    : { file: DENO, args: [...DENO_RUN, path.join(REPO_ROOT, "dist/gateway.mjs")] };
 }
 
 export function scriptCommand(runtime: Runtime, script: string): Command {

@@ -16,8 +16,15 @@ export function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...overrides };
 }
 
+export interface GatewayCommand {
+  file: string;
+  args: string[];
+  /** Working directory; default the repository root. */
+  cwd?: string;
+}
+
 /** How each runtime starts the same gateway source (README: `npm start`, `npm run start:deno`). */
-export function gatewayCommand(runtime: Runtime): { file: string; args: string[] } {
+export function gatewayCommand(runtime: Runtime): GatewayCommand {
   const main = path.join(REPO_ROOT, "gateway/src/main.ts");
   if (runtime === "deno") {
     // The npm `deno` package ships the binary: no download (MOSAIC.md, Deno 2).
@@ -43,13 +50,13 @@ function exited(child: ChildProcess): Promise<number | null> {
  * Each JSON log line is handed to `onLog` (the gateway's logs carry no secrets by contract).
  */
 export async function startGateway(
-  runtime: Runtime,
+  runtime: Runtime | GatewayCommand,
   env: Record<string, string>,
   onLog: (entry: Record<string, unknown>, raw: string) => void,
   startTimeoutMs = 30_000,
 ): Promise<RunningGateway> {
-  const { file, args } = gatewayCommand(runtime);
-  const child = spawn(file, args, { cwd: REPO_ROOT, env: childEnv({ ...env, PORT: "0", HOST: "127.0.0.1" }), stdio: ["ignore", "pipe", "pipe"] });
+  const { file, args, cwd = REPO_ROOT } = typeof runtime === "string" ? gatewayCommand(runtime) : runtime;
+  const child = spawn(file, args, { cwd, env: childEnv({ ...env, PORT: "0", HOST: "127.0.0.1" }), stdio: ["ignore", "pipe", "pipe"] });
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on("line", (line) => {
     stderr.push(line);

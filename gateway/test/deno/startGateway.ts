@@ -1,10 +1,15 @@
 /**
- * Starts gateway/src/main.ts under this Deno as a child process, the way `npm run start:deno` does, with PORT=0,
- * and reads the port from its "listening" log line. Only the permissions the README grants.
+ * Starts the gateway under this Deno as a child process with PORT=0, and reads the port from its "listening" log
+ * line. Only the permissions the README grants. Two entries: the sources, as `npm run start:deno` runs them, and
+ * the esbuild bundle (`npm run build`), as gateway/Dockerfile.deno runs it.
  */
 
 const ROOT = new URL("../../../", import.meta.url);
-const MAIN = new URL("gateway/src/main.ts", ROOT);
+export const ENTRIES = {
+  source: new URL("gateway/src/main.ts", ROOT),
+  bundle: new URL("dist/gateway.mjs", ROOT),
+} as const;
+export type Entry = keyof typeof ENTRIES;
 
 export interface DenoGateway {
   url: string;
@@ -39,9 +44,13 @@ async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: stri
   if (buffered) onLine(buffered);
 }
 
-export async function startGateway(env: Record<string, string>, startTimeoutMs = 20_000): Promise<DenoGateway> {
+export async function startGateway(
+  env: Record<string, string>,
+  entry: Entry = "source",
+  startTimeoutMs = 20_000,
+): Promise<DenoGateway> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", MAIN.pathname],
+    args: ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", ENTRIES[entry].pathname],
     cwd: ROOT.pathname,
     env: childEnv(env),
     clearEnv: true,
