@@ -41,7 +41,7 @@ describe("parseConfig", () => {
       twilioAuthToken: "token",
       twilioSender: { fromNumber: "+15551234567" },
       twilioUseSenderId: false,
-      runtime: "node",
+      runtime: "deno",
       image: undefined,
       gatewayPath: "/send-sms",
       minInstances: 1,
@@ -54,7 +54,7 @@ describe("parseConfig", () => {
   });
 
   test.each([
-    [{ runtime: "deno" }, { runtime: "deno" }],
+    [{ runtime: "node" }, { runtime: "node" }],
     [{ minInstances: "0", maxInstances: "2" }, { minInstances: 0, maxInstances: 2 }],
     [{ concurrency: "250" }, { concurrency: 250 }],
     [{ publicAccess: "all-users" }, { publicAccess: "all-users" }],

@@ -112,9 +112,9 @@ describe("default stack", () => {
     }
   });
 
-  test("the Node image is built, pushed to the new registry and deployed by digest", () => {
+  test("the Deno image (the default runtime) is built, pushed to the new registry and deployed by digest", () => {
     const image = run.one(IMAGE).inputs;
-    expect(image.dockerfile.location).toMatch(/gateway\/Dockerfile$/);
+    expect(image.dockerfile.location).toMatch(/gateway\/Dockerfile\.deno$/);
     expect(image.push).toBe(true);
     expect(image.platforms).toEqual(["linux/amd64"]);
     const registries = unwrap(image.registries);
@@ -148,10 +148,10 @@ describe("configured stack", () => {
     expect(container(run).envs).toContainEqual({ name: "CONCURRENCY", value: "20" });
   });
 
-  test("runtime=deno builds the Deno image", async () => {
-    const run = await runProgram({ "mosaic-sms-gateway:runtime": "deno" });
-    expect(run.one(IMAGE).inputs.dockerfile.location).toMatch(/gateway\/Dockerfile\.deno$/);
-    expect(run.outputs.image).toContain("/sms-gateway-deno@sha256:");
+  test("runtime=node builds the Node image", async () => {
+    const run = await runProgram({ "mosaic-sms-gateway:runtime": "node" });
+    expect(run.one(IMAGE).inputs.dockerfile.location).toMatch(/gateway\/Dockerfile$/);
+    expect(run.outputs.image).toContain("/sms-gateway-node@sha256:");
   });
 
   test("a prebuilt image means no build and no registry", async () => {
