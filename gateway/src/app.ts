@@ -23,6 +23,12 @@ interface RequestLog {
   error?: GatewayError;
 }
 
+/**
+ * The deadline fires this much before SEND_TIMEOUT_MS so that the 504 itself — error mapping, log line, the write
+ * — is on the wire by SEND_TIMEOUT_MS, not a few milliseconds after it.
+ */
+const ANSWER_MARGIN_MS = 20;
+
 /** Mosaic's POSTs are ~200 bytes; 16 KiB leaves room and bounds memory per request. */
 const BODY_LIMIT = "16kb";
 
@@ -95,7 +101,7 @@ export function createApp({ config, provider, logger, now = Date.now }: AppDeps)
    */
   function startDeadline(_req: Request, res: Response, next: NextFunction): void {
     const controller = new AbortController();
-    const deadline = logOf(res).receivedAt + config.sendTimeoutMs;
+    const deadline = logOf(res).receivedAt + config.sendTimeoutMs - ANSWER_MARGIN_MS;
     const timer = setTimeout(() => {
       controller.abort(new GatewayError("provider_timeout", "deadline passed"));
       if (!res.locals.sending && !res.headersSent) {

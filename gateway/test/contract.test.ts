@@ -185,7 +185,10 @@ describe("deadlines", () => {
       const res = await post(`${gw.url}/send-sms`, OTP_BODY);
       const elapsed = performance.now() - started;
       expect(res.status).toBe(504);
-      expect(elapsed).toBeGreaterThanOrEqual(290); // it waited for the provider, then gave up
+      // It waited for the provider, then gave up 20 ms early so the 504 is out by SEND_TIMEOUT_MS (the bound
+      // below leaves room for a loaded CI machine's scheduling; the reliability suite reports the real figure).
+      expect(elapsed).toBeGreaterThanOrEqual(270);
+      expect(elapsed).toBeLessThan(300 + 100);
     } finally {
       await gw.close();
     }
