@@ -1,11 +1,9 @@
-import { spawn } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startMosaicEmulator, type MosaicEmulator } from "../emulators/mosaic.ts";
 import { ExitCode } from "../register/exit-codes.ts";
-import { REPO_ROOT } from "../sandbox/processes.ts";
-import { runCli } from "./support/run-cli.ts";
+import { npmRun, runCli } from "./support/run-cli.ts";
 import { startStubGateway } from "./support/stub-gateway.ts";
 
 const CLIENT_SECRET = "client-secret-9f8e7d";
@@ -217,20 +215,8 @@ describe("register CLI against the Mosaic emulator", () => {
 });
 
 describe("the command infra runs: npm run --silent register -- --json", () => {
-  function npmRegister(args: string[], childEnv: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn("npm", ["run", "--silent", "register", "--", ...args], {
-        cwd: REPO_ROOT,
-        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...childEnv },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-      child.once("error", reject);
-      child.once("close", (code) => resolve({ code, stdout, stderr }));
-    });
+  function npmRegister(args: string[], childEnv: Record<string, string>) {
+    return npmRun("register", args, { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...childEnv });
   }
 
   it("registers, then reverts, each printing exactly one JSON line and no secret", async () => {

@@ -1,18 +1,9 @@
-import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../sandbox/processes.ts";
 import { runSandbox } from "../sandbox/run.ts";
+import { npmRun } from "./support/run-cli.ts";
 
-function npmRunSandbox(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("npm", ["run", "--silent", "sandbox", "--", ...args], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function npmRunSandbox(args: string[]) {
+  return npmRun("sandbox", args);
 }
 
 describe("npm run sandbox", () => {

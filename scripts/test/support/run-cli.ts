@@ -1,4 +1,6 @@
+import { spawn } from "node:child_process";
 import { runRegister, type RegisterDeps } from "../../register/run.ts";
+import { REPO_ROOT } from "../../sandbox/processes.ts";
 
 export interface CliRun {
   readonly code: number;
@@ -24,4 +26,30 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     ...deps,
   });
   return { code, stdout, stderr, all: [...stdout, ...stderr].join("\n") };
+}
+
+export interface NpmRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * `npm run --silent <script> -- <args>` from the repository root, output captured: the command lines the README
+ * and infra give users, run as they are. `env` replaces the parent's environment when given.
+ */
+export function npmRun(script: string, args: string[], env?: NodeJS.ProcessEnv): Promise<NpmRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("npm", ["run", "--silent", script, "--", ...args], {
+      cwd: REPO_ROOT,
+      ...(env && { env }),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  });
 }
