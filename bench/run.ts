@@ -22,17 +22,8 @@ import {
   SMS_BODY,
   startFakeTwilioProcess,
 } from "./lib/fixtures.ts";
-import {
-  DENO,
-  gatewayCommand,
-  REPO_ROOT,
-  rssMiB,
-  scriptCommand,
-  sleep,
-  startServer,
-  type Command,
-  type Runtime,
-} from "./lib/processes.ts";
+import { rssMiB, scriptCommand, sleep } from "./lib/processes.ts";
+import { bundleCommand, DENO, REPO_ROOT, startServer, type Command, type Runtime } from "../scripts/processes.ts";
 
 const quick = process.argv.includes("--quick");
 const P = quick
@@ -78,7 +69,7 @@ async function coldStart(subject: Subject): Promise<number> {
 
 async function measureColdStarts(twilioUrl: string): Promise<Map<string, number[]>> {
   const subjects: Subject[] = RUNTIMES.flatMap((runtime) => [
-    { name: `${runtime}:gateway`, runtime, cmd: gatewayCommand(runtime), env: gatewayEnv(twilioUrl) },
+    { name: `${runtime}:gateway`, runtime, cmd: bundleCommand(runtime), env: gatewayEnv(twilioUrl) },
     { name: `${runtime}:express`, runtime, cmd: scriptCommand(runtime, "bench/baselines/express-get.mjs"), env: { PORT: "0" } },
     { name: `${runtime}:http`, runtime, cmd: scriptCommand(runtime, "bench/baselines/bare-http.mjs"), env: { PORT: "0" } },
   ]);
@@ -107,8 +98,8 @@ interface Throughput {
 }
 
 async function measureThroughput(runtime: Runtime, twilioUrl: string): Promise<Throughput> {
-  const gateway = await startServer(gatewayCommand(runtime), gatewayEnv(twilioUrl));
-  const gatewayLog = await startServer(gatewayCommand(runtime), gatewayEnv(twilioUrl, { SMS_PROVIDER: "log" }));
+  const gateway = await startServer(bundleCommand(runtime), gatewayEnv(twilioUrl));
+  const gatewayLog = await startServer(bundleCommand(runtime), gatewayEnv(twilioUrl, { SMS_PROVIDER: "log" }));
   const echo = await startServer(scriptCommand(runtime, "bench/baselines/express-echo.mjs"), { PORT: "0" });
   const result: Throughput = { gateway: [], gatewayLog: [], echo: [], gatewayNon2xx: 0 };
   try {
@@ -161,7 +152,7 @@ async function measureLatency(runtime: Runtime): Promise<Latency> {
     startFakeTwilioProcess(FAKE_LATENCY_MS),
     startFakeTwilioProcess(FAKE_LATENCY_MS),
   ]);
-  const gateway = await startServer(gatewayCommand(runtime), gatewayEnv(fakeForGateway.url, { CONCURRENCY: String(POOL) }));
+  const gateway = await startServer(bundleCommand(runtime), gatewayEnv(fakeForGateway.url, { CONCURRENCY: String(POOL) }));
   const result: Latency = { gatewayP99: [], gatewayP50: [], fakeP99: [], peakConnections: 0, connections: 0, failures: 0 };
   try {
     const direct = directTwilio(fakeDirect.url);
@@ -199,7 +190,7 @@ interface Memory {
 
 async function measureMemory(runtime: Runtime): Promise<Memory> {
   const fake = await startFakeTwilioProcess(IN_FLIGHT_LATENCY_MS);
-  const gateway = await startServer(gatewayCommand(runtime), gatewayEnv(fake.url, { CONCURRENCY: String(POOL) }));
+  const gateway = await startServer(bundleCommand(runtime), gatewayEnv(fake.url, { CONCURRENCY: String(POOL) }));
   try {
     const port = gateway.ready.port;
     // Idle = started, SDK warmed up, one SMS sent, then quiet.

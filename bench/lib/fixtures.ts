@@ -1,6 +1,6 @@
 import http from "node:http";
 import path from "node:path";
-import { REPO_ROOT, startServer, type Started } from "./processes.ts";
+import { REPO_ROOT, startServer, type Started } from "../../scripts/processes.ts";
 
 /** Test-only credentials: the gateway never reaches Twilio, only the loopback fake. */
 export const API_KEY = "bench-api-key-0123456789";

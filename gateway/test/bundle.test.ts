@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeTwilio, type FakeTwilio } from "../../scripts/emulators/twilio.ts";
-import { REPO_ROOT, startGateway, type GatewayCommand } from "../../scripts/sandbox/processes.ts";
+import { bundleCommand, REPO_ROOT, type Runtime } from "../../scripts/processes.ts";
+import { startGateway } from "../../scripts/sandbox/processes.ts";
 import { ACCOUNT_SID, API_KEY, AUTH_TOKEN, OTP_BODY, post } from "./support.ts";
 
 /**
@@ -26,23 +27,11 @@ describe("the bundle the images ship", () => {
     if (shipped) rmSync(shipped, { recursive: true, force: true });
   });
 
-  const commands: [string, () => GatewayCommand][] = [
-    ["node", () => ({ file: process.execPath, args: ["gateway.mjs"], cwd: shipped })],
-    [
-      "deno",
-      () => ({
-        file: path.join(REPO_ROOT, "node_modules/.bin/deno"),
-        args: ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "gateway.mjs"],
-        cwd: shipped,
-      }),
-    ],
-  ];
-
-  it.each(commands)("runs on %s from dist/ alone and sends through the lazily loaded SDK", async (_runtime, command) => {
+  it.each<Runtime>(["node", "deno"])("runs on %s from dist/ alone and sends through the lazily loaded SDK", async (runtime) => {
     expect(readdirSync(shipped)).not.toContain("node_modules");
     const before = fake.received.length;
     const gateway = await startGateway(
-      command(),
+      bundleCommand(runtime, shipped),
       {
         GATEWAY_API_KEY: API_KEY,
         TWILIO_ACCOUNT_SID: ACCOUNT_SID,

@@ -8,7 +8,7 @@
 import http from "node:http";
 import net from "node:net";
 import fc from "fast-check";
-import { gatewayCommand, startServer, type Runtime, type Started } from "../../bench/lib/processes.ts";
+import { bundleCommand, startServer, type Runtime, type Started } from "../processes.ts";
 import { startFakeTwilio, type FakeTwilio, type TwilioFault } from "../emulators/twilio.ts";
 import { CANARY, hostileRequests, type Hostile } from "./hostile.ts";
 import { sendRaw, type RawOutcome } from "./rawHttp.ts";
@@ -50,7 +50,7 @@ function gatewayEnv(twilioUrl: string, extra: Record<string, string> = {}): Reco
 }
 
 const startGateway = (runtime: Runtime, env: Record<string, string>): Promise<Started> =>
-  startServer(gatewayCommand(runtime), env, 30_000, collect);
+  startServer(bundleCommand(runtime), env, 30_000, collect);
 
 function isJson4xx(o: RawOutcome, method: string): boolean {
   if (o.kind !== "response" || o.status < 400 || o.status > 499) return false;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { childEnv, gatewayCommand } from "../sandbox/processes.ts";
+import { childEnv, sourceCommand } from "../processes.ts";
 import { formatGatewayLog } from "../sandbox/run.ts";
 
 describe("sandbox helpers", () => {
@@ -31,7 +31,7 @@ describe("sandbox helpers", () => {
   });
 
   it("starts the same gateway source on both runtimes", () => {
-    expect(gatewayCommand("node").args.at(-1)).toMatch(/gateway\/src\/main\.ts$/);
-    expect(gatewayCommand("deno")).toMatchObject({ file: expect.stringMatching(/node_modules\/\.bin\/deno$/), args: expect.arrayContaining(["run", "--allow-net"]) });
+    expect(sourceCommand("node").args.at(-1)).toMatch(/gateway\/src\/main\.ts$/);
+    expect(sourceCommand("deno")).toMatchObject({ file: expect.stringMatching(/node_modules\/\.bin\/deno$/), args: expect.arrayContaining(["run", "--allow-net"]) });
   });
 });

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { runRegister, type RegisterDeps } from "../../register/run.ts";
-import { REPO_ROOT } from "../../sandbox/processes.ts";
+import { REPO_ROOT } from "../../processes.ts";
 
 export interface CliRun {
   readonly code: number;
