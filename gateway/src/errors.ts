@@ -71,13 +71,9 @@ function fromBodyParser(err: { type?: unknown; status?: unknown }): GatewayError
     case "encoding.unsupported":
     case "charset.unsupported":
       return new GatewayError("unsupported_media_type", "request body must be UTF-8 JSON");
-    case "request.aborted":
-    case "request.size.invalid":
-    case "stream.encoding.set":
-      return new GatewayError("invalid_request", "request body could not be read");
     default:
-      // Any other client error body-parser raises (a Content-Encoding whose data does not inflate, say) is the
-      // caller's fault: a 400, not an internal error.
+      // Any other client error body-parser raises (an aborted body, a Content-Encoding whose data does not
+      // inflate) is the caller's fault: a 400. Its 5xx stay internal errors.
       return typeof err.status === "number" && err.status >= 400 && err.status < 500
         ? new GatewayError("invalid_request", "request body could not be read")
         : undefined;

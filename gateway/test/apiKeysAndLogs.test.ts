@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createApiKeyVerifier } from "../src/apiKeys.ts";
+import { GatewayError, toErrorResponse } from "../src/errors.ts";
 import { createLogger, traceFields } from "../src/log.ts";
 
 describe("createApiKeyVerifier", () => {
@@ -38,5 +39,24 @@ describe("createLogger", () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]!.endsWith("\n")).toBe(true);
     expect(JSON.parse(lines[0]!)).toMatchObject({ severity: "WARNING", message: "careful", a: 1 });
+  });
+});
+
+describe("toErrorResponse", () => {
+  // body-parser's errors, by their `type` and `status`: what a client can cause is a 4xx, the rest stays internal.
+  it.each([
+    [{ type: "entity.too.large", status: 413 }, 413, "payload_too_large"],
+    [{ type: "entity.parse.failed", status: 400 }, 400, "invalid_request"],
+    [{ type: "encoding.unsupported", status: 415 }, 415, "unsupported_media_type"],
+    [{ type: "charset.unsupported", status: 415 }, 415, "unsupported_media_type"],
+    [{ type: "request.aborted", status: 400 }, 400, "invalid_request"],
+    [{ type: undefined, status: 400 }, 400, "invalid_request"], // zlib: a gzip body that does not inflate
+    [{ type: "stream.encoding.set", status: 500 }, 500, "internal"],
+    [new TypeError("a bug"), 500, "internal"],
+    [new GatewayError("destination_rejected", "no"), 422, "destination_rejected"],
+  ])("%o → %i %s", (err, status, code) => {
+    const response = toErrorResponse(err);
+    expect(response.status).toBe(status);
+    expect(response.body.error.code).toBe(code);
   });
 });

@@ -26,15 +26,17 @@ describe("classifyTwilioFailure", () => {
     ["a refusal", Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }), { kind: "failed", reason: "network" }],
     ["an abort", Object.assign(new Error("aborted"), { name: "AbortError" }), { kind: "timeout" }],
   ])("%s", (_label, err, expected) => {
-    expect(classifyTwilioFailure(err, false)).toEqual(expected);
+    expect(classifyTwilioFailure(err, { deadlinePassed: false })).toEqual(expected);
   });
 
   it("calls anything after the deadline a timeout, even a reset", () => {
-    expect(classifyTwilioFailure(Object.assign(new Error("reset"), { code: "ECONNRESET" }), true)).toEqual({ kind: "timeout" });
+    expect(classifyTwilioFailure(Object.assign(new Error("reset"), { code: "ECONNRESET" }), { deadlinePassed: true })).toEqual({
+      kind: "timeout",
+    });
   });
 
   it("keeps a 429's Retry-After", () => {
-    expect(classifyTwilioFailure(Object.assign(restError(429, 20429), { retryAfterMs: 1000 }), false)).toEqual({
+    expect(classifyTwilioFailure(restError(429, 20429), { deadlinePassed: false, retryAfterMs: 1000 })).toEqual({
       kind: "rate_limited",
       retryAfterMs: 1000,
     });

@@ -21,20 +21,26 @@ const TOO_MANY_REQUESTS = 20429;
 interface RestExceptionLike {
   status: number;
   code?: number;
-  retryAfterMs?: number;
+}
+
+export interface FailureContext {
+  /** The gateway's deadline had passed when the call failed. */
+  deadlinePassed: boolean;
+  /** The answer's Retry-After, when it had one (the SDK's RestException drops headers). */
+  retryAfterMs?: number | undefined;
 }
 
 function isRestException(err: unknown): err is RestExceptionLike {
   return typeof err === "object" && err !== null && typeof (err as { status?: unknown }).status === "number";
 }
 
-export function classifyTwilioFailure(err: unknown, deadlinePassed: boolean): TwilioFailure {
+export function classifyTwilioFailure(err: unknown, { deadlinePassed, retryAfterMs }: FailureContext): TwilioFailure {
   if (deadlinePassed || (err instanceof Error && (err.name === "AbortError" || err.name === "TimeoutError"))) {
     return { kind: "timeout" };
   }
   if (isRestException(err)) {
     const code = typeof err.code === "number" ? err.code : undefined;
-    if (err.status === 429 || code === TOO_MANY_REQUESTS) return { kind: "rate_limited", retryAfterMs: err.retryAfterMs };
+    if (err.status === 429 || code === TOO_MANY_REQUESTS) return { kind: "rate_limited", retryAfterMs };
     if (code !== undefined && DESTINATION_REJECTED.has(code)) return { kind: "rejected", code };
     if (err.status >= 500) return { kind: "failed", reason: "provider_5xx", ...(code === undefined ? {} : { code }) };
     return { kind: "failed", reason: "provider_4xx", ...(code === undefined ? {} : { code }) };

@@ -84,11 +84,10 @@ export function createTwilioProvider(config: TwilioConfig, options: TwilioProvid
         }).create(params);
         return { id: message.sid };
       } catch (err) {
-        const retryAfterMs = parseRetryAfter(httpClient.lastHeaders?.["retry-after"]);
-        const failure = classifyTwilioFailure(
-          typeof err === "object" && err !== null ? Object.assign(err, { retryAfterMs }) : err,
-          ctx.signal.aborted,
-        );
+        const failure = classifyTwilioFailure(err, {
+          deadlinePassed: ctx.signal.aborted,
+          retryAfterMs: parseRetryAfter(httpClient.lastHeaders?.["retry-after"]),
+        });
         if (failure.kind === "rate_limited") {
           const delay = failure.retryAfterMs ?? Math.random() * BASE_BACKOFF_MS * 2 ** attempt;
           if (now() + delay + MIN_ATTEMPT_MS < ctx.deadline) {
