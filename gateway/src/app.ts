@@ -14,13 +14,16 @@ export interface AppDeps {
   now?: () => number;
 }
 
-/** Per-request facts for the access log line; only masked or non-secret values go here. */
-interface RequestLog {
+/** One request's state, in `res.locals`: the access log's facts (masked or non-secret only) and the deadline. */
+interface RequestState {
   receivedAt: number;
   provider?: string;
   providerMessageId?: string;
   destination?: string;
   error?: GatewayError;
+  deadline?: { signal: AbortSignal; at: number };
+  /** The provider has the SMS: from here the deadline answers 504 through the handler, not 408 itself. */
+  sending?: boolean;
 }
 
 /**
@@ -32,13 +35,13 @@ const ANSWER_MARGIN_MS = 20;
 /** Mosaic's POSTs are ~200 bytes; 16 KiB leaves room and bounds memory per request. */
 const BODY_LIMIT = "16kb";
 
-function logOf(res: Response): RequestLog {
-  return res.locals as RequestLog;
+function stateOf(res: Response): RequestState {
+  return res.locals as RequestState;
 }
 
 function sendError(res: Response, err: unknown): void {
   const error = toGatewayError(err);
-  logOf(res).error = error;
+  stateOf(res).error = error;
   const { status, body } = toErrorResponse(error);
   if (status === 405) res.set("Allow", "GET, HEAD, POST");
   res.status(status).json(body);
@@ -55,8 +58,7 @@ export function createApp({ config, provider, logger, now = Date.now }: AppDeps)
   app.set("etag", false);
 
   app.use(function accessLog(req, res, next) {
-    const log = logOf(res);
-    log.receivedAt = now();
+    stateOf(res).receivedAt = now();
     res.on("finish", () => writeAccessLog(req, res, true));
     res.on("close", () => {
       if (!res.writableFinished) writeAccessLog(req, res, false);
@@ -65,7 +67,7 @@ export function createApp({ config, provider, logger, now = Date.now }: AppDeps)
   });
 
   function writeAccessLog(req: Request, res: Response, answered: boolean): void {
-    const log = logOf(res);
+    const log = stateOf(res);
     const status = answered ? res.statusCode : 499; // 499: the client went away before the answer
     const latencyMs = now() - log.receivedAt;
     const severity = status >= 500 ? "ERROR" : status >= 400 ? "WARNING" : "INFO";
@@ -101,16 +103,17 @@ export function createApp({ config, provider, logger, now = Date.now }: AppDeps)
    */
   function startDeadline(_req: Request, res: Response, next: NextFunction): void {
     const controller = new AbortController();
-    const deadline = logOf(res).receivedAt + config.sendTimeoutMs - ANSWER_MARGIN_MS;
+    const state = stateOf(res);
+    const at = state.receivedAt + config.sendTimeoutMs - ANSWER_MARGIN_MS;
     const timer = setTimeout(() => {
       controller.abort(new GatewayError("provider_timeout", "deadline passed"));
-      if (!res.locals.sending && !res.headersSent) {
+      if (!state.sending && !res.headersSent) {
         res.set("Connection", "close");
         sendError(res, new GatewayError("request_timeout", "request body did not arrive in time"));
       }
-    }, Math.max(0, deadline - now()));
+    }, Math.max(0, at - now()));
     res.on("close", () => clearTimeout(timer));
-    res.locals.deadline = { signal: controller.signal, deadline };
+    state.deadline = { signal: controller.signal, at };
     next();
   }
 
@@ -127,12 +130,12 @@ export function createApp({ config, provider, logger, now = Date.now }: AppDeps)
     express.json({ limit: BODY_LIMIT, strict: true, type: () => true }),
     async function sendSms(req, res) {
       if (res.headersSent) return; // the deadline answered while the body was arriving
-      res.locals.sending = true;
-      const log = logOf(res);
-      log.provider = provider.name;
+      const state = stateOf(res);
+      state.sending = true;
+      state.provider = provider.name;
       const sms = parseSmsRequest(req.body);
-      log.destination = maskPhone(sms.destination.e164, sms.destination.callingCode);
-      const { signal, deadline } = res.locals.deadline as { signal: AbortSignal; deadline: number };
+      state.destination = maskPhone(sms.destination.e164, sms.destination.callingCode);
+      const { signal, at: deadline } = state.deadline!;
       const aborted = new Promise<never>((_, reject) => {
         if (signal.aborted) reject(signal.reason);
         signal.addEventListener("abort", () => reject(signal.reason), { once: true });
@@ -141,7 +144,7 @@ export function createApp({ config, provider, logger, now = Date.now }: AppDeps)
         provider.send({ to: sms.destination, body: sms.message, senderId: sms.senderId }, { signal, deadline }),
         aborted,
       ]);
-      log.providerMessageId = result.id;
+      state.providerMessageId = result.id;
       res.set("Cache-Control", "no-store").json({ status: "sent", provider: provider.name, id: result.id });
     },
   );
