@@ -44,6 +44,32 @@ export function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...overrides };
 }
 
+/** Test-only credentials a loopback gateway is started with: it only ever reaches a fake Twilio. */
+export interface LoopbackCredentials {
+  apiKey: string;
+  accountSid: string;
+  authToken: string;
+}
+
+/** Env for a gateway on 127.0.0.1:0 that delivers through the fake Twilio at `twilioUrl`. */
+export function loopbackGatewayEnv(
+  twilioUrl: string,
+  credentials: LoopbackCredentials,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    PORT: "0",
+    HOST: "127.0.0.1",
+    GATEWAY_API_KEY: credentials.apiKey,
+    SMS_PROVIDER: "twilio",
+    TWILIO_ACCOUNT_SID: credentials.accountSid,
+    TWILIO_AUTH_TOKEN: credentials.authToken,
+    TWILIO_FROM_NUMBER: "+14155550100",
+    TWILIO_API_BASE_URL: twilioUrl,
+    ...extra,
+  };
+}
+
 export interface Started {
   child: ChildProcess;
   pid: number;

@@ -1,6 +1,6 @@
 import http from "node:http";
 import path from "node:path";
-import { REPO_ROOT, startServer, type Started } from "../../scripts/processes.ts";
+import { loopbackGatewayEnv, REPO_ROOT, startServer, type Started } from "../../scripts/processes.ts";
 
 /** Test-only credentials: the gateway never reaches Twilio, only the loopback fake. */
 export const API_KEY = "bench-api-key-0123456789";
@@ -10,17 +10,7 @@ export const PATH = "/send-sms";
 export const SMS_BODY = JSON.stringify({ phone_number: "+14155552671", sender_id: "", message: "Your Acme code is 123456" });
 
 export function gatewayEnv(twilioUrl: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    PORT: "0",
-    HOST: "127.0.0.1",
-    GATEWAY_API_KEY: API_KEY,
-    SMS_PROVIDER: "twilio",
-    TWILIO_ACCOUNT_SID: ACCOUNT_SID,
-    TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-    TWILIO_FROM_NUMBER: "+14155550100",
-    TWILIO_API_BASE_URL: twilioUrl,
-    ...extra,
-  };
+  return loopbackGatewayEnv(twilioUrl, { apiKey: API_KEY, accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN }, extra);
 }
 
 export interface FakeStats {

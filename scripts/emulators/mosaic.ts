@@ -9,6 +9,7 @@ import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
+import { challengeHeaders } from "../register/preflight.ts";
 
 export interface MosaicEmulatorOptions {
   readonly clientId: string;
@@ -125,13 +126,7 @@ export function runChallenge(uri: string, apiKey: string, verificationKey: strin
       url,
       {
         method: "GET",
-        headers: {
-          accept: "application/json, text/plain, */*",
-          "content-length": "0",
-          "x-api-key": apiKey,
-          "x-scheme": "https",
-          "x-verification-key": verificationKey,
-        },
+        headers: { ...challengeHeaders(apiKey, verificationKey), "content-length": "0" },
         timeout: timeoutMs,
       },
       (res) => {

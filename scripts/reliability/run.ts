@@ -1,5 +1,5 @@
 /**
- * `npm run test:reliability`: the gateway as a real process (the Node bundle, and Deno on the sources) under
+ * `npm run test:reliability`: the gateway as a real process (the bundle both images ship, on Node and Deno) under
  * hostile input, provider faults through the real `twilio` SDK, and SIGTERM under load; every line it logs is
  * scanned for secrets and message texts. Prints a one-screen summary; exits 1 when any figure is off.
  * Loopback only; every loop is bounded in count and time.
@@ -8,7 +8,7 @@
 import http from "node:http";
 import net from "node:net";
 import fc from "fast-check";
-import { bundleCommand, startServer, type Runtime, type Started } from "../processes.ts";
+import { bundleCommand, loopbackGatewayEnv, startServer, type Runtime, type Started } from "../processes.ts";
 import { startFakeTwilio, type FakeTwilio, type TwilioFault } from "../emulators/twilio.ts";
 import { CANARY, hostileRequests, type Hostile } from "./hostile.ts";
 import { sendRaw, type RawOutcome } from "./rawHttp.ts";
@@ -18,7 +18,7 @@ const arg = (name: string) => {
   return i > 0 ? process.argv[i + 1] : undefined;
 };
 const RUNS = Number(arg("--runs") ?? 10_000);
-/** Deno runs the same sources through its own node:http: a smaller second pass, same checks. */
+/** Deno runs the same bundle through its own node:http: a smaller second pass, same checks. */
 const DENO_RUNS = Number(arg("--deno-runs") ?? 2_000);
 const SEED = Number(arg("--seed") ?? Date.now() % 2 ** 31);
 const API_KEY = "reliability-key-5b0e9c1d2a";
@@ -37,16 +37,7 @@ const problems: string[] = [];
 const collect = (line: string) => logLines.push(line);
 
 function gatewayEnv(twilioUrl: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    PORT: "0",
-    HOST: "127.0.0.1",
-    GATEWAY_API_KEY: API_KEY,
-    TWILIO_ACCOUNT_SID: ACCOUNT_SID,
-    TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-    TWILIO_FROM_NUMBER: "+14155550100",
-    TWILIO_API_BASE_URL: twilioUrl,
-    ...extra,
-  };
+  return loopbackGatewayEnv(twilioUrl, { apiKey: API_KEY, accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN }, extra);
 }
 
 const startGateway = (runtime: Runtime, env: Record<string, string>): Promise<Started> =>
