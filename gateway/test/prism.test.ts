@@ -15,7 +15,6 @@ import http from "node:http";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { TwilioConfig } from "../src/config.ts";
 import { createApp } from "../src/app.ts";
@@ -24,14 +23,15 @@ import { createLogger } from "../src/log.ts";
 import { parseE164 } from "../src/phone.ts";
 import { createTwilioProvider } from "../src/providers/twilio/index.ts";
 import { createTwilioTransport } from "../src/providers/twilio/httpClient.ts";
+import { REPO_ROOT } from "../../scripts/processes.ts";
+import { ACCOUNT_SID, AUTH_TOKEN, SERVICE_SID, twilioConfig } from "./support.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const SPEC = path.join(ROOT, "node_modules/@twilio-alpha/mcp/twilio-oai/spec/json/twilio_api_v2010.json");
-const PRISM = path.join(ROOT, "node_modules/@stoplight/prism-cli/dist/index.js");
+const FROM_NUMBER = "+15005550006"; // support.ts's twilioConfig sender
+
+const SPEC = path.join(REPO_ROOT, "node_modules/@twilio-alpha/mcp/twilio-oai/spec/json/twilio_api_v2010.json");
+const PRISM = path.join(REPO_ROOT, "node_modules/@stoplight/prism-cli/dist/index.js");
 const READY_TIMEOUT_MS = 30_000;
 
-const ACCOUNT_SID = `AC${"0123456789abcdef".repeat(2)}`;
-const SERVICE_SID = `MG${"fedcba9876543210".repeat(2)}`;
 const API_KEY_SID = `SK${"00112233445566778899aabbccddeeff"}`;
 const TO = "+14155552671";
 const OTP_TEXT = "Your code is 123456";
@@ -67,7 +67,7 @@ async function startPrism(): Promise<void> {
   const port = await freePort();
   prismUrl = `http://127.0.0.1:${port}`;
   prism = spawn(process.execPath, [PRISM, "mock", SPEC, "-h", "127.0.0.1", "-p", String(port), "--errors"], {
-    cwd: ROOT,
+    cwd: REPO_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
   });
@@ -105,15 +105,9 @@ function verdicts() {
   };
 }
 
-function twilioConfig(overrides: Partial<TwilioConfig> = {}): TwilioConfig {
-  return {
-    accountSid: ACCOUNT_SID,
-    auth: { kind: "authToken", authToken: "prism-test-auth-token" },
-    sender: { kind: "from", from: "+14155550111" },
-    useSenderId: false,
-    apiBaseUrl: prismUrl,
-    ...overrides,
-  };
+/** The shared test config (support.ts), pointed at Prism. */
+function prismConfig(overrides: Partial<TwilioConfig> = {}): TwilioConfig {
+  return twilioConfig(prismUrl, overrides);
 }
 
 function sendOnce(config: TwilioConfig, to = TO) {
@@ -143,9 +137,9 @@ describe("the spec Prism serves", () => {
 
 describe("Twilio SDK sends pass Prism's validation of Twilio's OpenAPI spec", () => {
   it.each([
-    ["From number, auth token", twilioConfig],
-    ["Messaging Service SID, auth token", () => twilioConfig({ sender: { kind: "messagingService", messagingServiceSid: SERVICE_SID } })],
-    ["From number, API key", () => twilioConfig({ auth: { kind: "apiKey", keySid: API_KEY_SID, keySecret: "prism-test-key-secret" } })],
+    ["From number, auth token", () => prismConfig()],
+    ["Messaging Service SID, auth token", () => prismConfig({ sender: { kind: "messagingService", messagingServiceSid: SERVICE_SID } })],
+    ["From number, API key", () => prismConfig({ auth: { kind: "apiKey", keySid: API_KEY_SID, keySecret: "prism-test-key-secret" } })],
   ])("%s: 201 and a message SID", async (_name, config) => {
     const before = verdicts();
     const result = await sendOnce(config());
@@ -155,7 +149,7 @@ describe("Twilio SDK sends pass Prism's validation of Twilio's OpenAPI spec", ()
   });
 
   it("a whole app POST reaches Prism and answers 200 with the SID", async () => {
-    const provider = createTwilioProvider(twilioConfig(), { maxSockets: 4 });
+    const provider = createTwilioProvider(prismConfig(), { maxSockets: 4 });
     const app = createApp({
       config: { path: "/send-sms", apiKeys: ["prism-test-gateway-key"], sendTimeoutMs: 10_000, projectId: undefined },
       provider,
@@ -191,9 +185,9 @@ describe("Prism's validation is on: requests that break the spec are refused", (
         method: "POST",
         uri: `https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`,
         username: ACCOUNT_SID,
-        password: "prism-test-auth-token",
+        password: AUTH_TOKEN,
         headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
-        data: { From: "+14155550111", Body: OTP_TEXT },
+        data: { From: FROM_NUMBER, Body: OTP_TEXT },
       });
       expect(res.statusCode).toBe(422);
       expect(res.body).toContain("must have required property 'To'");
@@ -204,7 +198,7 @@ describe("Prism's validation is on: requests that break the spec are refused", (
   });
 
   it("a provider configured with a malformed Messaging Service SID fails the send (502 provider_error)", async () => {
-    const config = twilioConfig({ sender: { kind: "messagingService", messagingServiceSid: "MG123" } });
+    const config = prismConfig({ sender: { kind: "messagingService", messagingServiceSid: "MG123" } });
     const error = await sendOnce(config).then(
       () => undefined,
       (err: unknown) => err,
@@ -219,7 +213,7 @@ describe("Prism's validation is on: requests that break the spec are refused", (
     const res = await fetch(`${prismUrl}/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`, {
       method: "POST",
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ To: TO, From: "+14155550111", Body: OTP_TEXT }),
+      body: new URLSearchParams({ To: TO, From: FROM_NUMBER, Body: OTP_TEXT }),
     });
     expect(res.status).toBe(401);
     await res.body?.cancel();
