@@ -1,20 +1,10 @@
 import type { TwilioConfig } from "../../config.ts";
+import { alphanumericAllowed, isAlphanumericSender } from "../../delivery/senderRules.ts";
 import type { Destination } from "../../phone.ts";
-
-/** Twilio: 1–11 characters, letters, digits and spaces, at least one letter. */
-const ALPHANUMERIC_SENDER = /^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/;
-/** Countries where alphanumeric sender IDs are not supported (Twilio's international support list). */
-const NO_ALPHANUMERIC_SENDER = new Set(["US", "CA", "PR"]);
 
 export interface SenderParams {
   from?: string;
   messagingServiceSid?: string;
-}
-
-function alphanumericAllowed(to: Destination): boolean {
-  // A +1 number whose region the metadata cannot pin down is treated as US: never risk a rejected OTP.
-  if (to.country === undefined) return to.callingCode !== "1";
-  return !NO_ALPHANUMERIC_SENDER.has(to.country);
 }
 
 /**
@@ -28,7 +18,7 @@ export function chooseSender(
   senderId: string | undefined,
 ): SenderParams {
   const alpha =
-    config.useSenderId && senderId !== undefined && ALPHANUMERIC_SENDER.test(senderId) && alphanumericAllowed(to)
+    config.useSenderId && senderId !== undefined && isAlphanumericSender(senderId) && alphanumericAllowed(to)
       ? senderId
       : undefined;
   if (config.sender.kind === "messagingService") {
