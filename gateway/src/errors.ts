@@ -16,6 +16,10 @@ export type ErrorCode =
   | "provider_error"
   | "provider_rate_limited"
   | "provider_timeout"
+  | "signature_missing"
+  | "signature_invalid"
+  | "receipt_expired"
+  | "receipt_replayed"
   | "internal";
 
 const STATUS: Record<ErrorCode, number> = {
@@ -31,6 +35,11 @@ const STATUS: Record<ErrorCode, number> = {
   provider_error: 502,
   provider_rate_limited: 503,
   provider_timeout: 504,
+  // Delivery receipts (receipts/): a provider's callback that cannot be trusted changes nothing.
+  signature_missing: 401,
+  signature_invalid: 403,
+  receipt_expired: 403,
+  receipt_replayed: 409,
   internal: 500,
 };
 

@@ -1,11 +1,16 @@
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { twilioSignature } from "./signing.ts";
 
 /**
  * A local stand-in for Twilio's Messages API (`POST /2010-04-01/Accounts/{Sid}/Messages.json`) that records
  * what it receives and injects the faults a gateway must survive. Prism with Twilio's OpenAPI spec checks
  * request shape; this fake checks behaviour: retries, deadlines, and how many sends actually arrived.
+ *
+ * A send that carries `StatusCallback` also gets its delivery receipts, as Twilio sends them: a signed
+ * form POST to that URL for `sent`, then one for the final status (`delivered` unless `receiptOutcome` says
+ * otherwise), after the 201. Without `StatusCallback` nothing is sent, as before.
  */
 
 export type TwilioFault =
@@ -28,6 +33,8 @@ export interface ReceivedSms {
   body: string | null;
   /** The Basic-auth username the client presented (account SID or API key SID); the password is not kept. */
   username: string | null;
+  statusCallback: string | null;
+  validityPeriod: string | null;
   answeredWith: number | "hang" | "reset";
 }
 
@@ -40,6 +47,12 @@ export interface FakeTwilio {
   readonly connections: number;
   /** The most TCP connections open at the same time since start (a pool's size bounds it). */
   readonly peakConnections: number;
+  /** Every status callback the fake POSTed, in order, with the answer it got. */
+  readonly callbacks: StatusCallbackRecord[];
+  /** Resolves once every status callback started so far has been answered (or failed). */
+  callbacksSettled(): Promise<void>;
+  /** The final status of the next sends' receipts (default `delivered`). */
+  receiptOutcome(outcome: ReceiptOutcome): void;
   /** Queue faults for the next requests, one each; then requests succeed (or meet `always`). */
   enqueue(...faults: TwilioFault[]): void;
   /** A fault for every request once the queue is empty; undefined to succeed. */
@@ -53,15 +66,33 @@ export interface FakeTwilioOptions {
   host?: string;
   /** Added before every answer, to model Twilio's own latency (bench). */
   latencyMs?: number;
+  /**
+   * The account auth token that signs status callbacks. Default: the Basic-auth password of the send when its
+   * username is the account SID (which is then the auth token); a send authenticated with an API key gets
+   * callbacks only when this is set — as on Twilio, where the auth token signs them whatever the caller used.
+   */
+  authToken?: string;
+  /** Wait before each status callback (default 0). */
+  callbackDelayMs?: number;
+}
+
+export type ReceiptOutcome = { status: "delivered" } | { status: "undelivered" | "failed"; errorCode: number };
+
+export interface StatusCallbackRecord {
+  url: string;
+  messageSid: string;
+  status: string;
+  /** The gateway's HTTP status, or "error" when the POST itself failed. */
+  answeredWith: number | "error";
 }
 
 const MESSAGES_PATH = /^\/2010-04-01\/Accounts\/(AC[0-9a-fA-F]{32})\/Messages\.json$/;
 
-function basicAuthUser(header: string | undefined): string | null {
+function basicAuth(header: string | undefined): { username: string; password: string } | null {
   if (!header?.startsWith("Basic ")) return null;
   const decoded = Buffer.from(header.slice(6), "base64").toString("utf8");
   const colon = decoded.indexOf(":");
-  return colon > 0 && colon < decoded.length - 1 ? decoded.slice(0, colon) : null;
+  return colon > 0 && colon < decoded.length - 1 ? { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) } : null;
 }
 
 function messageResource(accountSid: string, form: URLSearchParams) {
@@ -102,6 +133,45 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
   let open = 0;
   let peakConnections = 0;
   const hanging = new Set<http.ServerResponse>();
+  const callbacks: StatusCallbackRecord[] = [];
+  const pendingCallbacks = new Set<Promise<void>>();
+  let outcome: ReceiptOutcome = { status: "delivered" };
+
+  /** Twilio's status callback parameters (a subset of what it sends; it may add more without notice). */
+  async function sendReceipts(url: string, authToken: string, message: ReturnType<typeof messageResource>): Promise<void> {
+    const final = outcome;
+    for (const status of ["sent", final.status]) {
+      if (options.callbackDelayMs) await new Promise((resolve) => setTimeout(resolve, options.callbackDelayMs));
+      const params: Record<string, string> = {
+        AccountSid: message.account_sid,
+        ApiVersion: "2010-04-01",
+        From: message.from ?? "",
+        MessageSid: message.sid,
+        MessageStatus: status,
+        SmsSid: message.sid,
+        SmsStatus: status,
+        To: message.to ?? "",
+        ...(message.messaging_service_sid && { MessagingServiceSid: message.messaging_service_sid }),
+        ...(status === final.status && "errorCode" in final && { ErrorCode: String(final.errorCode) }),
+      };
+      const record: StatusCallbackRecord = { url, messageSid: message.sid, status, answeredWith: "error" };
+      callbacks.push(record);
+      try {
+        const res = await fetch(url, {
+          method: "POST",
+          headers: {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": twilioSignature(authToken, url, params),
+          },
+          body: new URLSearchParams(params).toString(),
+        });
+        await res.body?.cancel();
+        record.answeredWith = res.status;
+      } catch {
+        return; // the gateway is gone: Twilio would retry later; the emulator gives up
+      }
+    }
+  }
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -117,8 +187,9 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
       };
       const match = MESSAGES_PATH.exec(req.url ?? "");
       if (req.method !== "POST" || !match) return json(404, twilioError(404, 20404, "The requested resource was not found"));
-      const username = basicAuthUser(req.headers.authorization);
-      if (!username) return json(401, twilioError(401, 20003, "Authenticate"));
+      const credentials = basicAuth(req.headers.authorization);
+      if (!credentials) return json(401, twilioError(401, 20003, "Authenticate"));
+      const { username } = credentials;
 
       const form = new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
       const fault = queue.shift() ?? standing;
@@ -130,6 +201,8 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
           messagingServiceSid: form.get("MessagingServiceSid"),
           body: form.get("Body"),
           username,
+          statusCallback: form.get("StatusCallback"),
+          validityPeriod: form.get("ValidityPeriod"),
           answeredWith,
         });
 
@@ -163,7 +236,18 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
             return json(400, twilioError(400, 21604, "A 'To', a 'Body' and a 'From' or 'MessagingServiceSid' are required"));
           }
           record(201);
-          return json(201, messageResource(match[1]!, form));
+          const message = messageResource(match[1]!, form);
+          json(201, message);
+          const callbackUrl = form.get("StatusCallback");
+          const token = options.authToken ?? (username === match[1] ? credentials.password : undefined);
+          if (callbackUrl && token) {
+            // After the 201 is on the wire, as with Twilio: a receipt never overtakes the answer to its send.
+            const sending = new Promise<void>((resolve) => res.once("close", resolve))
+              .then(() => sendReceipts(callbackUrl, token, message))
+              .finally(() => pendingCallbacks.delete(sending));
+            pendingCallbacks.add(sending);
+          }
+          return;
       }
     });
   });
@@ -180,6 +264,11 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
     url: `http://127.0.0.1:${port}`,
     port,
     received,
+    callbacks,
+    callbacksSettled: async () => {
+      while (pendingCallbacks.size > 0) await Promise.all([...pendingCallbacks]);
+    },
+    receiptOutcome: (next) => void (outcome = next),
     get connections() {
       return connections;
     },
@@ -190,6 +279,8 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
     always: (fault) => void (standing = fault),
     reset() {
       received.length = 0;
+      callbacks.length = 0;
+      outcome = { status: "delivered" };
       queue.length = 0;
       standing = undefined;
     },
