@@ -3,6 +3,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { vi } from "vitest";
+import { lookups } from "./componentRun.js";
 import { mocks } from "./mocks.js";
 
 export interface Registered {
@@ -67,17 +68,7 @@ export async function runProgram(overrides: Record<string, string | undefined> =
   try {
     const exports: Record<string, unknown> = { ...(await import("../index.js")) };
     const outputs = await new Promise<Record<string, any>>((resolve) => pulumi.output(exports).apply(resolve));
-    return {
-      resources,
-      exports,
-      outputs,
-      byType: (type) => resources.filter((r) => r.type === type),
-      one: (type, name) => {
-        const found = resources.filter((r) => r.type === type && (name === undefined || r.name === name));
-        if (found.length !== 1) throw new Error(`expected one ${type} ${name ?? ""}, found ${found.length}`);
-        return found[0]!;
-      },
-    };
+    return { resources, exports, outputs, ...lookups(resources) };
   } finally {
     // Waits for every outstanding registration, so each test sees the whole program.
     await pulumi.runtime.disconnect();
