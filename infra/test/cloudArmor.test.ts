@@ -3,7 +3,9 @@
 
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { armorRules, atMostPattern, pathPattern, PRIORITIES, type ArmorRule } from "../cloudArmor.js";
+import { TELNYX_RECEIPT_PATH } from "../../gateway/src/receipts/telnyx.ts";
+import { TWILIO_RECEIPT_PATH } from "../../gateway/src/receipts/twilio.ts";
+import { armorRules, atMostPattern, pathPattern, PRIORITIES, RECEIPT_PATHS, type ArmorRule } from "../cloudArmor.js";
 import { ARMOR_DEFAULTS } from "../regions.js";
 
 const rules = (overrides: Partial<typeof ARMOR_DEFAULTS> = {}, gatewayPath = "/send-sms") =>
@@ -86,6 +88,10 @@ describe("armorRules", () => {
     expect(post!.test("/v1.0/sms")).toBe(true);
     expect(post!.test("/v1x0/sms")).toBe(false);
   });
+});
+
+test("the receipt paths Armor admits are the ones the gateway serves", () => {
+  expect([...RECEIPT_PATHS].sort()).toEqual([TELNYX_RECEIPT_PATH, TWILIO_RECEIPT_PATH].sort());
 });
 
 describe("pathPattern", () => {
