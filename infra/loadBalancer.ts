@@ -12,8 +12,10 @@
 //
 // Names: every child is auto-named by Pulumi from `${namePrefix}-<role>` plus a random suffix, so two stacks in
 // one project never collide and a replacement (a new domain means a new certificate) is created before the old
-// one goes. pulumi-gcp (provider/resources.go, SetAutonaming(255, "-")) does not shorten these names, while
-// Compute names are RFC 1035 labels of at most 63 characters: the prefix is checked before anything is created.
+// one goes. Compute names are RFC 1035 labels of at most 63 characters, and pulumi-gcp's generic auto-naming,
+// which the NEGs, address, forwarding rules and certificate get (provider/resources.go SetAutonaming(255, "-")),
+// does not shorten to that (only the backend service, URL maps, proxies and security policy have a 63-character
+// lowercaseAutoName there): the prefix is checked before anything is created.
 
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
