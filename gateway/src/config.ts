@@ -50,8 +50,8 @@ const optional = z.pipe(
   z.transform((v: string | undefined) => (v === undefined || v.trim() === "" ? undefined : v.trim())),
 );
 
-const integer = (name: string, min: number, max: number, fallback: number) => {
-  const message = `${name} must be a whole number from ${min} to ${max}`;
+const integer = (name: string, min: number, max: number, fallback: number, why?: string) => {
+  const message = `${name} must be a whole number from ${min} to ${max}${why ? ` (${why})` : ""}`;
   return z.pipe(
     optional,
     z.pipe(
@@ -80,6 +80,15 @@ const SENDER_NUMBER = /^(\+[1-9]\d{6,14}|\d{3,8})$/;
 const KEY_ALPHABET = /^[\x21-\x2b\x2d-\x7e]+$/; // printable ASCII minus comma (the list separator)
 export const MIN_API_KEY_LENGTH = 16;
 
+/**
+ * How long SIGTERM waits for in-flight requests. Cloud Run sends SIGKILL 10 s after SIGTERM
+ * (https://cloud.google.com/run/docs/container-contract#instance-shutdown); 8 s leaves 2 s to flush logs and
+ * exit. SEND_TIMEOUT_MS may not exceed it: a send cut off by the drain would go out with nobody told (issue 8).
+ */
+export const DRAIN_TIMEOUT_MS = 8000;
+/** Below this no provider attempt has time to finish: every send would be refused as out of time. */
+const MIN_SEND_TIMEOUT_MS = 500;
+
 const EnvSchema = z.object({
   PORT: integer("PORT", 0, 65535, 8080),
   HOST: z.pipe(
@@ -102,7 +111,13 @@ const EnvSchema = z.object({
       z.transform((v: string | undefined) => v ?? "/send-sms"),
     ),
   ),
-  SEND_TIMEOUT_MS: integer("SEND_TIMEOUT_MS", 100, 30_000, 2500),
+  SEND_TIMEOUT_MS: integer(
+    "SEND_TIMEOUT_MS",
+    MIN_SEND_TIMEOUT_MS,
+    DRAIN_TIMEOUT_MS,
+    2500,
+    `a send accepted just before SIGTERM must be answered inside the ${DRAIN_TIMEOUT_MS / 1000} s drain`,
+  ),
   CONCURRENCY: integer("CONCURRENCY", 1, 1000, 80),
   SMS_PROVIDER: z.pipe(
     optional,

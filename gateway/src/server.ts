@@ -1,6 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createClientErrorHandler } from "./clientError.ts";
+import { DRAIN_TIMEOUT_MS } from "./config.ts";
 import type { Logger } from "./log.ts";
 
 export interface RunningServer {
@@ -13,7 +14,7 @@ export interface ServeOptions {
   port: number;
   host?: string;
   logger: Logger;
-  /** Cloud Run sends SIGKILL 10 s after SIGTERM; 8 s leaves time to flush logs and exit. */
+  /** Default DRAIN_TIMEOUT_MS (config.ts: Cloud Run's 10 s SIGKILL, and SEND_TIMEOUT_MS never above it). */
   drainTimeoutMs?: number;
 }
 
@@ -25,7 +26,7 @@ export interface ServeOptions {
  * while draining carry `Connection: close` so clients reconnect elsewhere.
  */
 export function serve(handler: http.RequestListener, options: ServeOptions): Promise<RunningServer> {
-  const { logger, drainTimeoutMs = 8000 } = options;
+  const { logger, drainTimeoutMs = DRAIN_TIMEOUT_MS } = options;
   // requireHostHeader off: a request without Host reaches the app and gets its JSON answer (Node's own is a bare 400).
   const server = http.createServer({ requireHostHeader: false }, handler);
   server.on("clientError", createClientErrorHandler(logger));

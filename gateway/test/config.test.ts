@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "../src/config.ts";
+import { ConfigError, DRAIN_TIMEOUT_MS, parseConfig } from "../src/config.ts";
 
 const SID = `AC${"0".repeat(32)}`;
 const base = {
@@ -91,6 +91,9 @@ describe("parseConfig", () => {
     ["a bad port", { ...base, PORT: "80a" }, ["PORT must be a whole number"]],
     ["a port out of range", { ...base, PORT: "70000" }, ["PORT must be a whole number"]],
     ["a tiny timeout", { ...base, SEND_TIMEOUT_MS: "5" }, ["SEND_TIMEOUT_MS must be a whole number"]],
+    ["a timeout no attempt fits in", { ...base, SEND_TIMEOUT_MS: "499" }, ["SEND_TIMEOUT_MS must be a whole number from 500 to 8000"]],
+    // A 10 s send would be cut off mid-flight by the 8 s SIGTERM drain, after the provider received it (issue 8).
+    ["a timeout longer than the drain", { ...base, SEND_TIMEOUT_MS: "10000" }, ["SEND_TIMEOUT_MS must be a whole number from 500 to 8000 (a send accepted just before SIGTERM must be answered inside the 8 s drain)"]],
     ["an unknown provider", { ...base, SMS_PROVIDER: "carrier-pigeon" }, ["SMS_PROVIDER must be twilio or log"]],
     ["a bad boolean", { ...base, TWILIO_USE_SENDER_ID: "yes" }, ["TWILIO_USE_SENDER_ID must be true or false"]],
     ["a bad host", { ...base, HOST: "0.0.0.0; rm" }, ["HOST must be an IP address"]],
@@ -99,6 +102,11 @@ describe("parseConfig", () => {
   ])("names every problem at once: %s", (_label, env, expected) => {
     const problems = problemsOf(env as Record<string, string>);
     for (const text of expected) expect(problems.join("\n")).toContain(text);
+  });
+
+  it("accepts SEND_TIMEOUT_MS up to the SIGTERM drain, not beyond", () => {
+    expect(parseConfig({ ...base, SEND_TIMEOUT_MS: String(DRAIN_TIMEOUT_MS) }).sendTimeoutMs).toBe(DRAIN_TIMEOUT_MS);
+    expect(problemsOf({ ...base, SEND_TIMEOUT_MS: String(DRAIN_TIMEOUT_MS + 1) })).toHaveLength(1);
   });
 
   it("reports schema and Twilio problems in the same error", () => {
