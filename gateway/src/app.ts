@@ -32,6 +32,25 @@ interface RequestState {
  */
 const ANSWER_MARGIN_MS = 20;
 
+/**
+ * At the deadline a provider settles at once with its own verdict, since only it knows whether its request was
+ * written (504 provider_timeout: not sent; 504 outcome_unknown: may be sent). One that has not settled this long
+ * after the abort is answered outcome_unknown: it may have sent. Inside ANSWER_MARGIN_MS, so still on time.
+ */
+const ABORT_GRACE_MS = 10;
+
+function ignoredAbort(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const answer = () =>
+      setTimeout(() => {
+        const message = "the provider did not stop at the deadline: the SMS may or may not have been sent";
+        reject(new GatewayError("outcome_unknown", message, { atDeadline: true }));
+      }, ABORT_GRACE_MS);
+    if (signal.aborted) answer();
+    else signal.addEventListener("abort", answer, { once: true });
+  });
+}
+
 /** Mosaic's POSTs are ~200 bytes; 16 KiB leaves room and bounds memory per request. */
 const BODY_LIMIT = "16kb";
 
@@ -136,13 +155,9 @@ export function createApp({ config, provider, logger, now = Date.now }: AppDeps)
       const sms = parseSmsRequest(req.body);
       state.destination = maskPhone(sms.destination.e164, sms.destination.callingCode);
       const { signal, at: deadline } = state.deadline!;
-      const aborted = new Promise<never>((_, reject) => {
-        if (signal.aborted) reject(signal.reason);
-        signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-      });
       const result = await Promise.race([
         provider.send({ to: sms.destination, body: sms.message, senderId: sms.senderId }, { signal, deadline }),
-        aborted,
+        ignoredAbort(signal),
       ]);
       state.providerMessageId = result.id;
       res.set("Cache-Control", "no-store").json({ status: "sent", provider: provider.name, id: result.id });

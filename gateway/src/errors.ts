@@ -20,6 +20,7 @@ export type ErrorCode =
   | "signature_invalid"
   | "receipt_expired"
   | "receipt_replayed"
+  | "outcome_unknown"
   | "internal";
 
 const STATUS: Record<ErrorCode, number> = {
@@ -40,11 +41,17 @@ const STATUS: Record<ErrorCode, number> = {
   signature_invalid: 403,
   receipt_expired: 403,
   receipt_replayed: 409,
+  outcome_unknown: 502,
   internal: 500,
 };
 
 export interface GatewayErrorOptions {
   cause?: unknown;
+  /**
+   * The deadline cut the send off: an `outcome_unknown` then answers 504 instead of 502 (ARCH.md "Answers"), so
+   * the caller sees both that the SMS may have gone out and that it was the gateway's time limit that ended it.
+   */
+  atDeadline?: boolean;
   /** Extra fields for the log line (never secrets, never the message text). */
   context?: Record<string, string | number | boolean | undefined>;
 }
@@ -53,15 +60,17 @@ export class GatewayError extends Error {
   override readonly name = "GatewayError";
   readonly code: ErrorCode;
   readonly context: Record<string, string | number | boolean | undefined>;
+  readonly atDeadline: boolean;
 
   constructor(code: ErrorCode, message: string, options: GatewayErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.code = code;
     this.context = options.context ?? {};
+    this.atDeadline = options.atDeadline ?? false;
   }
 
   get status(): number {
-    return STATUS[this.code];
+    return this.code === "outcome_unknown" && this.atDeadline ? 504 : STATUS[this.code];
   }
 }
 

@@ -181,7 +181,7 @@ describe("Prism's validation is on: requests that break the spec are refused", (
     const transport = createTwilioTransport({ baseUrl: prismUrl, maxSockets: 1 });
     try {
       const before = verdicts();
-      const res = await transport.bind(AbortSignal.timeout(10_000)).request({
+      const res = await transport.bind({ signal: AbortSignal.timeout(10_000), startBy: Date.now() + 10_000 }).request({
         method: "POST",
         uri: `https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`,
         username: ACCOUNT_SID,

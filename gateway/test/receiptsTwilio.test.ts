@@ -249,7 +249,7 @@ describe("end to end: a real SDK send with StatusCallback, the emulator's signed
     try {
       const message = await createMessagesApi(ACCOUNT_SID, AUTH_TOKEN, {
         accountSid: ACCOUNT_SID,
-        httpClient: sdkTransport.bind(new AbortController().signal),
+        httpClient: sdkTransport.bind({ signal: new AbortController().signal, startBy: Date.now() + 10_000 }),
         autoRetry: false,
       }).create({
         to: TO,
@@ -258,7 +258,7 @@ describe("end to end: a real SDK send with StatusCallback, the emulator's signed
         statusCallback: twilioStatusCallbackUrl(liveGateway.url, Date.now()),
         validityPeriod: 600,
       });
-      return message.sid;
+      return String(message.sid);
     } finally {
       sdkTransport.close();
     }

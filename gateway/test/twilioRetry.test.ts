@@ -1,35 +1,62 @@
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../src/errors.ts";
 import { parseE164 } from "../src/phone.ts";
-import { createTwilioProvider } from "../src/providers/twilio/index.ts";
+import type { TwilioTransport } from "../src/providers/twilio/httpClient.ts";
+import { createTwilioProvider, MAX_ATTEMPTS, MIN_ATTEMPT_MS } from "../src/providers/twilio/index.ts";
 import { twilioConfig } from "./support.ts";
 
-type Answer = "429" | "500" | "ok";
+interface Answer {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+const ok = (sid: unknown = `SM${"ab".repeat(16)}`): Answer => ({ status: 201, body: { sid, status: "queued" } });
+const tooMany = (retryAfter?: string): Answer => ({
+  status: 429,
+  body: { code: 20429, message: "Too Many Requests" },
+  ...(retryAfter === undefined ? {} : { headers: { "retry-after": retryAfter } }),
+});
+const serverError = (code = 20500, status = 500): Answer => ({ status, body: { code, message: "error" } });
 
 /**
- * The retry policy on an injected clock and sleep, with a scripted stand-in for the SDK factory:
- * no sockets, no real timers, every decision visible.
+ * The real `twilio` SDK and the provider's retry policy over a scripted transport, on an injected clock and sleep:
+ * no sockets, no real timers, every decision visible. Each answer takes 50 ms of Twilio's time.
  */
 function harness(answers: Answer[], deadlineMs: number) {
   let clock = 1_000_000;
   const sleeps: number[] = [];
   let calls = 0;
+  const transport: TwilioTransport = {
+    bind() {
+      let lastHeaders: Record<string, string> | undefined;
+      let written = false;
+      return {
+        async request() {
+          const answer = answers[Math.min(calls++, answers.length - 1)]!;
+          written = true;
+          clock += 50;
+          lastHeaders = answer.headers ?? {};
+          return { statusCode: answer.status, body: JSON.stringify(answer.body ?? {}), headers: lastHeaders };
+        },
+        get lastHeaders() {
+          return lastHeaders;
+        },
+        get written() {
+          return written;
+        },
+      };
+    },
+    close() {},
+  };
   const provider = createTwilioProvider(twilioConfig("http://127.0.0.1:9"), {
     maxSockets: 1,
+    transport,
     now: () => clock,
     sleep: async (ms) => {
       sleeps.push(ms);
       clock += ms;
     },
-    loadSdk: async () => () => ({
-      async create() {
-        const answer = answers[Math.min(calls++, answers.length - 1)];
-        clock += 50; // each attempt takes 50 ms of Twilio's time
-        if (answer === "429") throw Object.assign(new Error("429"), { status: 429, code: 20429 });
-        if (answer === "500") throw Object.assign(new Error("500"), { status: 500, code: 20500 });
-        return { sid: "SM-ok" };
-      },
-    }),
   });
   const send = () =>
     provider.send(
@@ -50,32 +77,81 @@ async function failure(p: Promise<unknown>): Promise<GatewayError> {
 
 describe("Twilio 429 retries", () => {
   it("retries a 429 and succeeds", async () => {
-    const h = harness(["429", "429", "ok"], 2500);
-    expect(await h.send()).toEqual({ id: "SM-ok" });
+    const h = harness([tooMany(), tooMany(), ok()], 2500);
+    expect(await h.send()).toEqual({ id: `SM${"ab".repeat(16)}` });
     expect(h.calls()).toBe(3);
     expect(h.sleeps).toHaveLength(2);
   });
 
   it("backs off exponentially (with jitter under the doubling cap)", async () => {
-    const h = harness(["429", "429", "429", "429", "ok"], 10_000);
+    const h = harness([tooMany(), tooMany(), ok()], 10_000);
     await h.send();
     h.sleeps.forEach((ms, i) => expect(ms).toBeLessThanOrEqual(100 * 2 ** i));
   });
 
-  it("stops retrying when the next attempt would not fit before the deadline → 503", async () => {
-    const h = harness(["429"], 600);
+  it(`stops after ${MAX_ATTEMPTS} attempts however much time is left → 503`, async () => {
+    const h = harness([tooMany()], 60_000);
+    const err = await failure(h.send());
+    expect(err.code).toBe("provider_rate_limited");
+    expect(h.calls()).toBe(MAX_ATTEMPTS);
+  });
+
+  it("a Retry-After: 0 is not a hot loop: a minimum backoff and at most MAX_ATTEMPTS calls", async () => {
+    const h = harness([tooMany("0")], 2500);
     const err = await failure(h.send());
     expect(err.status).toBe(503);
-    expect(h.calls()).toBeGreaterThan(1);
+    expect(h.calls()).toBe(MAX_ATTEMPTS);
+    expect(h.sleeps).toHaveLength(MAX_ATTEMPTS - 1);
+    for (const ms of h.sleeps) expect(ms).toBeGreaterThanOrEqual(50);
+  });
+
+  it("stops retrying when the next attempt would not fit before the deadline → 503", async () => {
+    const h = harness([tooMany("0.3")], 600);
+    const err = await failure(h.send());
+    expect(err.status).toBe(503);
+    expect(h.calls()).toBeLessThan(MAX_ATTEMPTS);
     const spent = h.sleeps.reduce((a, b) => a + b, 0) + 50 * h.calls();
     expect(spent).toBeLessThan(600);
   });
 
-  it("never retries a 500: one call, 502", async () => {
-    const h = harness(["500", "ok"], 2500);
+  it("never retries a 500: one call, 502 outcome_unknown", async () => {
+    const h = harness([serverError(), ok()], 2500);
     const err = await failure(h.send());
-    expect(err.status).toBe(502);
+    expect([err.status, err.code]).toEqual([502, "outcome_unknown"]);
     expect(h.calls()).toBe(1);
     expect(h.sleeps).toHaveLength(0);
+  });
+
+  it("never retries a 503 whose body says 20429: only an HTTP 429 promises nothing was processed", async () => {
+    const h = harness([serverError(20429, 503), ok()], 2500);
+    const err = await failure(h.send());
+    expect([err.status, err.code]).toEqual([502, "outcome_unknown"]);
+    expect(h.calls()).toBe(1);
+  });
+});
+
+describe("Twilio answers the gateway cannot trust", () => {
+  it.each([
+    ["no sid", { status: 201, body: { status: "queued" } }],
+    ["a null sid", ok(null)],
+    ["an empty sid", ok("")],
+    ["a sid that is not a Message SID", ok("SM123")],
+    ["a numeric sid", ok(12345)],
+  ])("a 201 with %s → 502 outcome_unknown, not a 200 without an id", async (_label, answer) => {
+    const h = harness([answer], 2500);
+    const err = await failure(h.send());
+    expect([err.status, err.code]).toEqual([502, "outcome_unknown"]);
+    expect(err.message).toMatch(/may or may not have been sent/);
+    expect(h.calls()).toBe(1);
+  });
+});
+
+describe("no attempt starts that cannot finish before the deadline", () => {
+  it(`with less than MIN_ATTEMPT_MS (${MIN_ATTEMPT_MS} ms) left, nothing is written: 504 provider_timeout`, async () => {
+    const h = harness([ok()], MIN_ATTEMPT_MS - 1);
+    const err = await failure(h.send());
+    expect([err.status, err.code]).toEqual([504, "provider_timeout"]);
+    expect(err.message).toMatch(/was not sent/);
+    expect(h.calls()).toBe(0);
   });
 });

@@ -23,7 +23,15 @@ export type TwilioFault =
   /** Destroy the connection after reading the request: the outcome is unknown to the client. */
   | { kind: "reset" }
   /** A 201 whose body is not JSON. */
-  | { kind: "invalidJson" };
+  | { kind: "invalidJson" }
+  /** A 201 Message resource whose `sid` is null: an answer without a usable id. */
+  | { kind: "missingSid" }
+  /** A 201, `ms` after the request arrived (an answer that may come after the client's deadline). */
+  | { kind: "slow"; ms: number }
+  /** Held until `release()`, then a 201: the test decides when the answer comes. */
+  | { kind: "hold" }
+  /** A redirect (307/308) to `location`: a client must not follow it with the credentials. */
+  | { kind: "redirect"; status: 301 | 302 | 303 | 307 | 308; location: string };
 
 export interface ReceivedSms {
   accountSid: string;
@@ -35,7 +43,7 @@ export interface ReceivedSms {
   username: string | null;
   statusCallback: string | null;
   validityPeriod: string | null;
-  answeredWith: number | "hang" | "reset";
+  answeredWith: number | "hang" | "reset" | "held";
 }
 
 export interface FakeTwilio {
@@ -57,6 +65,8 @@ export interface FakeTwilio {
   enqueue(...faults: TwilioFault[]): void;
   /** A fault for every request once the queue is empty; undefined to succeed. */
   always(fault: TwilioFault | undefined): void;
+  /** Answers every request held by a `hold` fault with a 201, now. */
+  release(): void;
   reset(): void;
   close(): Promise<void>;
 }
@@ -172,6 +182,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
       }
     }
   }
+  const held: (() => void)[] = [];
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -219,6 +230,28 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
           record(201);
           res.writeHead(201, { "Content-Type": "application/json" });
           res.end("<html>not twilio</html>");
+          return;
+        case "missingSid":
+          record(201);
+          return json(201, { ...messageResource(match[1]!, form), sid: null });
+        case "slow":
+          record(201);
+          setTimeout(() => {
+            if (!res.destroyed) json(201, messageResource(match[1]!, form));
+          }, fault.ms);
+          return;
+        case "hold":
+          record("held");
+          hanging.add(res);
+          held.push(() => {
+            hanging.delete(res);
+            if (!res.destroyed) json(201, messageResource(match[1]!, form));
+          });
+          return;
+        case "redirect":
+          record(fault.status);
+          res.writeHead(fault.status, { Location: fault.location, "Content-Type": "application/json" });
+          res.end(JSON.stringify({ message: "moved" }));
           return;
         case "rateLimit":
           record(429);
@@ -277,12 +310,16 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
     },
     enqueue: (...faults) => void queue.push(...faults),
     always: (fault) => void (standing = fault),
+    release() {
+      for (const answer of held.splice(0)) answer();
+    },
     reset() {
       received.length = 0;
       callbacks.length = 0;
       outcome = { status: "delivered" };
       queue.length = 0;
       standing = undefined;
+      held.length = 0;
     },
     close() {
       for (const res of hanging) res.destroy();

@@ -118,12 +118,14 @@ for (const entry of Object.keys(ENTRIES) as Entry[]) {
       });
 
       // Identical to the Node fault suite: status, and how many requests reached Twilio.
-      const faults: { name: string; faults: TwilioFault[]; status: number; sends: number }[] = [
-        { name: "400/21211 → 422", faults: [{ kind: "error", status: 400, code: 21211 }], status: 422, sends: 1 },
+      const faults: { name: string; faults: TwilioFault[]; status: number; code?: string; sends: number }[] = [
+        { name: "400/21211 → 422", faults: [{ kind: "error", status: 400, code: 21211 }], status: 422, code: "destination_rejected", sends: 1 },
         { name: "429 then 201 → 200", faults: [{ kind: "rateLimit" }], status: 200, sends: 2 },
-        { name: "500 → 502, not re-sent", faults: [{ kind: "error", status: 500, code: 20500 }], status: 502, sends: 1 },
-        { name: "hang → 504 inside the deadline", faults: [{ kind: "hang" }], status: 504, sends: 1 },
-        { name: "reset → 502, not re-sent", faults: [{ kind: "reset" }], status: 502, sends: 1 },
+        { name: "500 → 502 outcome_unknown, not re-sent", faults: [{ kind: "error", status: 500, code: 20500 }], status: 502, code: "outcome_unknown", sends: 1 },
+        { name: "503/20429 → 502 outcome_unknown, not retried", faults: [{ kind: "error", status: 503, code: 20429 }], status: 502, code: "outcome_unknown", sends: 1 },
+        { name: "201 with a null sid → 502 outcome_unknown", faults: [{ kind: "missingSid" }], status: 502, code: "outcome_unknown", sends: 1 },
+        { name: "hang → 504 outcome_unknown inside the deadline", faults: [{ kind: "hang" }], status: 504, code: "outcome_unknown", sends: 1 },
+        { name: "reset → 502 outcome_unknown, not re-sent", faults: [{ kind: "reset" }], status: 502, code: "outcome_unknown", sends: 1 },
       ];
       for (const c of faults) {
         await t.step(c.name, async () => {
@@ -132,8 +134,9 @@ for (const entry of Object.keys(ENTRIES) as Entry[]) {
           const started = performance.now();
           const res = await post(gw);
           const elapsed = performance.now() - started;
-          await res.body?.cancel();
+          const body = await res.json();
           assertEquals(res.status, c.status, "status");
+          if (c.code) assertEquals(body.error?.code, c.code, "error code");
           if (elapsed > SEND_TIMEOUT_MS + DEADLINE_MARGIN_MS) {
             throw new Error(`answered after ${Math.round(elapsed)} ms; deadline ${SEND_TIMEOUT_MS} ms`);
           }

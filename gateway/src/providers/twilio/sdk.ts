@@ -10,7 +10,8 @@ import Api from "twilio/lib/rest/Api.js";
 import type { BoundTwilioHttpClient } from "./httpClient.ts";
 
 export interface MessagesApi {
-  create(params: Record<string, unknown>): Promise<{ sid: string }>;
+  /** Resolves to the parsed 2xx body; its `sid` is checked by the caller, never trusted. */
+  create(params: Record<string, unknown>): Promise<{ sid?: unknown }>;
 }
 
 export type MessagesFactory = (
