@@ -156,15 +156,36 @@ function parseApiKeys(raw: string | undefined, problems: string[]): string[] {
   return keys;
 }
 
-function parseBaseUrl(raw: string | undefined, problems: string[]): string {
-  if (raw === undefined) return "https://api.twilio.com";
+/** Loopback hosts, where plain http stays on the machine: the emulators, the sandbox, a local proxy. */
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/**
+ * What is wrong with a URL that credentials will be sent to (a provider's base URL, Mosaic's API, the gateway's
+ * URI), or undefined when nothing is: https, or http only to a loopback host, and no user:password in the URL
+ * (a secret in clear, or in every log line that prints the URL). The answer never repeats the URL: it may hold one.
+ * Shared by every provider's base URL and the registration CLI (scripts/register/options.ts).
+ */
+export function secretSafeUrlProblem(raw: string): string | undefined {
+  let url: URL;
   try {
-    const url = new URL(raw);
-    if (url.protocol === "http:" || url.protocol === "https:") return raw.replace(/\/+$/, "");
+    url = new URL(raw);
   } catch {
-    // reported below
+    return "is not a URL";
   }
-  problems.push("TWILIO_API_BASE_URL must be an http(s) URL");
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url.hostname))) {
+    return "must be an https URL (http is accepted only on loopback)";
+  }
+  if (url.username || url.password) return "must not carry credentials";
+  return undefined;
+}
+
+function parseBaseUrl(name: string, raw: string | undefined, fallback: string, problems: string[]): string {
+  if (raw === undefined) return fallback;
+  const problem = secretSafeUrlProblem(raw);
+  if (problem === undefined) return raw.replace(/\/+$/, "");
+  problems.push(`${name} ${problem}`);
   return "";
 }
 
@@ -209,7 +230,7 @@ function parseTwilio(env: Env, problems: string[]): TwilioConfig | undefined {
     problems.push("one of TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID is required");
   }
 
-  const apiBaseUrl = parseBaseUrl(env.TWILIO_API_BASE_URL, problems);
+  const apiBaseUrl = parseBaseUrl("TWILIO_API_BASE_URL", env.TWILIO_API_BASE_URL, "https://api.twilio.com", problems);
   if (problems.length > before || !accountSid || !auth || !sender) return undefined;
   return { accountSid, auth, sender, useSenderId: env.TWILIO_USE_SENDER_ID, apiBaseUrl };
 }

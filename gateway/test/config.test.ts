@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, DRAIN_TIMEOUT_MS, parseConfig } from "../src/config.ts";
+import { ConfigError, DRAIN_TIMEOUT_MS, parseConfig, secretSafeUrlProblem } from "../src/config.ts";
 
 const SID = `AC${"0".repeat(32)}`;
 const base = {
@@ -98,7 +98,11 @@ describe("parseConfig", () => {
     ["a bad boolean", { ...base, TWILIO_USE_SENDER_ID: "yes" }, ["TWILIO_USE_SENDER_ID must be true or false"]],
     ["a bad host", { ...base, HOST: "0.0.0.0; rm" }, ["HOST must be an IP address"]],
     ["a bad path", { ...base, GATEWAY_PATH: "send sms" }, ["GATEWAY_PATH must start with /"]],
-    ["a bad base URL", { ...base, TWILIO_API_BASE_URL: "ftp://x" }, ["TWILIO_API_BASE_URL must be an http(s) URL"]],
+    ["a base URL that is not http(s)", { ...base, TWILIO_API_BASE_URL: "ftp://x" }, ["TWILIO_API_BASE_URL must be an https URL"]],
+    // The auth token would travel in clear (issue 8, item 10): both were accepted before.
+    ["plain http to a remote host", { ...base, TWILIO_API_BASE_URL: "http://twilio-proxy.example.com" }, ["TWILIO_API_BASE_URL must be an https URL (http is accepted only on loopback)"]],
+    ["credentials in the base URL", { ...base, TWILIO_API_BASE_URL: "https://user:pw@proxy.example.com" }, ["TWILIO_API_BASE_URL must not carry credentials"]],
+    ["a base URL that is not a URL", { ...base, TWILIO_API_BASE_URL: "api.twilio.com" }, ["TWILIO_API_BASE_URL is not a URL"]],
   ])("names every problem at once: %s", (_label, env, expected) => {
     const problems = problemsOf(env as Record<string, string>);
     for (const text of expected) expect(problems.join("\n")).toContain(text);
@@ -107,6 +111,30 @@ describe("parseConfig", () => {
   it("accepts SEND_TIMEOUT_MS up to the SIGTERM drain, not beyond", () => {
     expect(parseConfig({ ...base, SEND_TIMEOUT_MS: String(DRAIN_TIMEOUT_MS) }).sendTimeoutMs).toBe(DRAIN_TIMEOUT_MS);
     expect(problemsOf({ ...base, SEND_TIMEOUT_MS: String(DRAIN_TIMEOUT_MS + 1) })).toHaveLength(1);
+  });
+
+  it.each([
+    ["https://api.twilio.com", undefined],
+    ["https://proxy.example.com/twilio/", undefined],
+    ["http://127.0.0.1:4010", undefined],
+    ["http://127.8.9.10", undefined],
+    ["http://localhost:8080", undefined],
+    ["http://[::1]:4010", undefined],
+    ["http://api.twilio.com", "must be an https URL (http is accepted only on loopback)"],
+    ["http://127.0.0.1.example.com", "must be an https URL (http is accepted only on loopback)"],
+    ["http://localhost.example.com", "must be an https URL (http is accepted only on loopback)"],
+    ["http://10.0.0.1", "must be an https URL (http is accepted only on loopback)"],
+    ["ws://127.0.0.1", "must be an https URL (http is accepted only on loopback)"],
+    ["https://AC123:token@api.twilio.com", "must not carry credentials"],
+    ["https://:token@api.twilio.com", "must not carry credentials"],
+    ["http://user@127.0.0.1", "must not carry credentials"],
+    ["not a url", "is not a URL"],
+  ])("secretSafeUrlProblem(%s) → %s", (url, problem) => {
+    expect(secretSafeUrlProblem(url)).toBe(problem);
+  });
+
+  it("never repeats a base URL that carries a secret", () => {
+    expect(problemsOf({ ...base, TWILIO_API_BASE_URL: "https://AC1:s3cr3t-in-url@proxy.example.com" }).join("\n")).not.toContain("s3cr3t");
   });
 
   it("reports schema and Twilio problems in the same error", () => {

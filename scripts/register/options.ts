@@ -1,3 +1,4 @@
+import { secretSafeUrlProblem } from "../../gateway/src/config.ts";
 import { DEFAULT_REGION, REGIONS, isRegion } from "./regions.ts";
 
 /** Everything the CLI needs, parsed once from argv and env. Secrets only ever come from env, files or stores. */
@@ -117,27 +118,12 @@ function readFlags(argv: readonly string[], errors: string[]): FlagValues {
   return values;
 }
 
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
-
-/** https everywhere; plain http only on loopback (the emulators and the sandbox). */
+/** https everywhere; plain http only on loopback (the emulators and the sandbox); no credentials in the URL. */
 export function checkUrl(value: string, source: string, errors: string[]): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    errors.push(`${source} is not a URL`);
-    return undefined;
-  }
-  const loopback = LOOPBACK_HOSTS.has(url.hostname);
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
-    errors.push(`${source} must be an https URL (http is accepted only on loopback)`);
-    return undefined;
-  }
-  if (url.username || url.password) {
-    errors.push(`${source} must not carry credentials`);
-    return undefined;
-  }
-  return value;
+  const problem = secretSafeUrlProblem(value);
+  if (problem === undefined) return value;
+  errors.push(`${source} ${problem}`);
+  return undefined;
 }
 
 const SECRET_VERSION = /^projects\/[^/\s]+\/secrets\/[^/\s]+\/versions\/[^/\s]+$/;
