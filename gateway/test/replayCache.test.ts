@@ -23,7 +23,7 @@ describe("createReplayCache", () => {
     expect(cache.size).toBeLessThanOrEqual(11);
   });
 
-  it("at capacity the soonest-expiring entry goes first", () => {
+  it("at capacity the oldest entry goes first", () => {
     const cache = createReplayCache({ now: () => 0, maxEntries: 3 });
     for (const key of ["a", "b", "c", "d"]) expect(cache.firstSeen(key, 1_000)).toBe(true);
     expect(cache.size).toBe(3);

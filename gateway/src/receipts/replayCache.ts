@@ -2,7 +2,7 @@
  * Remembers which signed callbacks this instance has already accepted, each until the moment its signature
  * would stop being accepted anyway (the caller says when). A callback seen again before then is a replay.
  *
- * Bounded: at `maxEntries` the entry that expires soonest goes first, so memory stays flat under a flood. That
+ * Bounded: at `maxEntries` the oldest entry goes first, so memory stays flat under a flood. That
  * only weakens protection for the oldest entries, and only once more than `maxEntries` receipts arrive within
  * one acceptance window — orders of magnitude above an OTP gateway's receipt rate (default 100,000 entries,
  * ~15 MiB at worst).
@@ -19,8 +19,8 @@ export interface ReplayCache {
 
 export function createReplayCache(options: { now: () => number; maxEntries?: number }): ReplayCache {
   const { now, maxEntries = 100_000 } = options;
-  // Insertion order ≈ expiry order (every key of one provider gets the same window), so the first entries of
-  // the Map are the next to expire: sweeping from the front is amortised O(1) per insert.
+  // One cache per provider, whose keys all get the same window: insertion order ≈ expiry order, so the first
+  // entries of the Map are the next to expire and sweeping from the front is amortised O(1) per insert.
   const entries = new Map<string, number>();
 
   function sweep(at: number): void {

@@ -40,7 +40,6 @@ function bodyOf(req: Request): Buffer {
 export function createReceiptRoutes(deps: ReceiptRoutesDeps): express.Router {
   const { logger, now = Date.now } = deps;
   const router = express.Router();
-  const replays = createReplayCache({ now });
 
   function answer(res: Response, result: CallbackResult): void {
     if (result.kind === "receipt") {
@@ -64,6 +63,8 @@ export function createReceiptRoutes(deps: ReceiptRoutesDeps): express.Router {
   if (deps.twilio) {
     if (!deps.publicBaseUrl) throw new Error("Twilio receipts need publicBaseUrl: Twilio signs the public URL");
     const base = deps.publicBaseUrl.replace(/\/+$/, "");
+    // One cache per provider: within one, entries expire in the order they arrive (see replayCache.ts).
+    const replays = createReplayCache({ now });
     const verifier = createTwilioReceiptVerifier({ authToken: deps.twilio.authToken, now, replays, windowMs: deps.twilio.windowMs });
     router.post(
       TWILIO_RECEIPT_PATH,
@@ -83,6 +84,7 @@ export function createReceiptRoutes(deps: ReceiptRoutesDeps): express.Router {
   }
 
   if (deps.telnyx) {
+    const replays = createReplayCache({ now });
     const verifier = createTelnyxReceiptVerifier({ publicKey: parseTelnyxPublicKey(deps.telnyx.publicKey), now, replays });
     router.post(TELNYX_RECEIPT_PATH, requireType("application/json"), rawBody, function telnyxReceipt(req, res) {
       answer(
