@@ -110,7 +110,9 @@ describe("Mosaic emulator", () => {
   });
 
   it("times out a slow gateway and retries, delivering on the second attempt", async () => {
-    const { mosaic, gw } = await setup({ postDelaysMs: [400, 0] }, 100);
+    // The second, prompt answer must beat the timeout even on a loaded machine (100 ms did not at load 11 on
+    // 2 cores): a 1 s timeout, and a first answer held well past it.
+    const { mosaic, gw } = await setup({ postDelaysMs: [2500, 0] }, 1000);
     await register(mosaic, gw.uri);
     const result = await mosaic.sendOtp({ phone_number: "+14155550100" });
     expect(result).toMatchObject({ delivered: true, attempts: 2, status: 200 });
