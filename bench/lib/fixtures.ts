@@ -17,30 +17,46 @@ export interface FakeStats {
   received: number;
   /** Accepted since start: idle keep-alive sockets the fake closes (5 s) are reopened later, so this grows. */
   connections: number;
-  /** Open at the same time, at most: what the gateway's pool size bounds. */
+  /** Open at the same time, at most: what a subject's pool size bounds. */
   peakConnections: number;
 }
 
-export interface FakeTwilioProcess {
+export interface FakeTwilioHandle {
   url: string;
   stats(): Promise<FakeStats>;
+  /** Forgets the sends it recorded (counters stay). */
   reset(): Promise<void>;
+  setLatency(ms: number): Promise<void>;
+}
+
+export interface FakeTwilioProcess {
+  fakes: FakeTwilioHandle[];
   stop(): Promise<unknown>;
 }
 
-/** The fake Twilio in its own process (bench/fakeTwilioProcess.ts), answering after `latencyMs`. */
-export async function startFakeTwilioProcess(latencyMs: number): Promise<FakeTwilioProcess> {
+/** `count` fake Twilios in one process of their own (bench/fakeTwilioProcess.ts), each answering after `latencyMs`. */
+export async function startFakeTwilios(count: number, latencyMs: number): Promise<FakeTwilioProcess> {
   const started: Started = await startServer(
-    { file: process.execPath, args: ["--import", "tsx", path.join(REPO_ROOT, "bench/fakeTwilioProcess.ts"), String(latencyMs)] },
+    {
+      file: process.execPath,
+      args: ["--import", "tsx", path.join(REPO_ROOT, "bench/fakeTwilioProcess.ts"), String(count), String(latencyMs)],
+    },
     {},
   );
-  const statsPort = started.ready.statsPort as number;
+  const controlPort = started.ready.controlPort as number;
+  const ports = started.ready.ports as number[];
   const call = (method: string, p: string) =>
-    request({ port: statsPort, method, path: p }).then((r) => JSON.parse(r.body) as FakeStats);
+    request({ port: controlPort, method, path: p }).then((r) => {
+      if (r.status !== 200) throw new Error(`fake Twilio control ${method} ${p}: ${r.status}`);
+      return JSON.parse(r.body) as FakeStats;
+    });
   return {
-    url: `http://127.0.0.1:${started.ready.port}`,
-    stats: () => call("GET", "/stats"),
-    reset: () => call("POST", "/reset").then(() => undefined),
+    fakes: ports.map((port, i) => ({
+      url: `http://127.0.0.1:${port}`,
+      stats: () => call("GET", `/stats/${i}`),
+      reset: () => call("POST", `/reset/${i}`).then(() => undefined),
+      setLatency: (ms: number) => call("POST", `/latency/${i}/${ms}`).then(() => undefined),
+    })),
     stop: () => started.stop(),
   };
 }

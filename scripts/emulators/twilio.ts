@@ -67,6 +67,8 @@ export interface FakeTwilio {
   always(fault: TwilioFault | undefined): void;
   /** Answers every request held by a `hold` fault with a 201, now. */
   release(): void;
+  /** Changes the delay before every later answer (the bench alternates an instant and a 100 ms Twilio). */
+  setLatency(ms: number): void;
   reset(): void;
   close(): Promise<void>;
 }
@@ -139,6 +141,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
   const received: ReceivedSms[] = [];
   const queue: TwilioFault[] = [];
   let standing: TwilioFault | undefined;
+  let latencyMs = options.latencyMs ?? 0;
   let connections = 0;
   let open = 0;
   let peakConnections = 0;
@@ -193,7 +196,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
           res.writeHead(status, { "Content-Type": "application/json", ...headers });
           res.end(JSON.stringify(body));
         };
-        if (options.latencyMs) setTimeout(reply, options.latencyMs);
+        if (latencyMs) setTimeout(reply, latencyMs);
         else reply();
       };
       const match = MESSAGES_PATH.exec(req.url ?? "");
@@ -313,6 +316,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
     release() {
       for (const answer of held.splice(0)) answer();
     },
+    setLatency: (ms) => void (latencyMs = ms),
     reset() {
       received.length = 0;
       callbacks.length = 0;

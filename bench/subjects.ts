@@ -1,0 +1,135 @@
+/**
+ * What `npm run bench` loads: the gateway (in one or more environment variations) and the baselines it is held to.
+ * Every subject runs on Node and on Deno, gets the gateway's own environment (PORT, GATEWAY_API_KEY, TWILIO_*,
+ * CONCURRENCY) and a fake Twilio of its own, and answers Mosaic's POST.
+ *
+ * Adding a row for a feature of the send path = adding a gateway variant below: the same bundle with a different
+ * environment, e.g. (names as the delivery-policy and protection work define them)
+ *
+ *   { id: "gateway-route", label: "… with SMS_ROUTES, one route", env: () => ({ SMS_ROUTES: "…" }) },
+ *   { id: "gateway-protect-redis", label: "… with dedupe + limits on Redis", needs: ["redis"],
+ *     env: (ctx) => ({ PROTECTION_STORE: "redis", REDIS_URL: ctx.redisUrl! }) },
+ *
+ * A variant is measured exactly like the gateway (CPU per request, throughput, added latency, pool bound) and held
+ * to the same targets; `needs: ["redis"]` makes the bench start one throwaway `redis-server` (bench/lib/redis.ts)
+ * for the run and hand its URL to `env`. `npm run bench -- --only gateway-route,express-sdk` runs a subset.
+ */
+import { bundleCommand, type Command, type Runtime } from "../scripts/processes.ts";
+import { gatewayEnv } from "./lib/fixtures.ts";
+import { scriptCommand } from "./lib/processes.ts";
+
+export type Service = "redis";
+
+export interface SubjectContext {
+  /** This subject's own fake Twilio. */
+  twilioUrl: string;
+  /** The keep-alive pool bound every subject gets (the gateway's CONCURRENCY). */
+  concurrency: number;
+  redisUrl?: string;
+}
+
+export interface Subject {
+  id: string;
+  label: string;
+  /**
+   * gateway: held to the targets. baseline: same work (one provider POST per request), what the gateway is held to.
+   * context: reported only, in full runs (`--quick` skips them): not the same work.
+   */
+  role: "gateway" | "baseline" | "context";
+  /** One provider POST per request: also measured at the fixed load (200 concurrent over a 100 ms provider). */
+  sameWork: boolean;
+  command(runtime: Runtime): Command;
+  env(ctx: SubjectContext): Record<string, string>;
+  needs?: Service[];
+}
+
+export interface GatewayVariant {
+  id: string;
+  label: string;
+  env?: (ctx: SubjectContext) => Record<string, string>;
+  needs?: Service[];
+  /** Not the same work (e.g. no provider call): a context row. */
+  context?: boolean;
+}
+
+export const GATEWAY_VARIANTS: GatewayVariant[] = [
+  { id: "gateway", label: "the gateway, every check on (API key, deadline, body limit, E.164, access log)" },
+  {
+    id: "gateway-log",
+    label: "the gateway with SMS_PROVIDER=log (no provider call: its own HTTP, checks and logging)",
+    env: () => ({ SMS_PROVIDER: "log" }),
+    context: true,
+  },
+];
+
+/** The baselines' environment: the gateway's, so a baseline reads the same key, fake and pool bound. */
+function baselineEnv(ctx: SubjectContext): Record<string, string> {
+  return gatewayEnv(ctx.twilioUrl, { CONCURRENCY: String(ctx.concurrency) });
+}
+
+const baseline = (script: string | Record<Runtime, string>) => (runtime: Runtime) =>
+  scriptCommand(runtime, `bench/baselines/${typeof script === "string" ? script : script[runtime]}`);
+
+export const SUBJECTS: Subject[] = [
+  ...GATEWAY_VARIANTS.map(
+    (v): Subject => ({
+      id: v.id,
+      label: v.label,
+      role: v.context ? "context" : "gateway",
+      sameWork: !v.context,
+      command: (runtime) => bundleCommand(runtime),
+      env: (ctx) => gatewayEnv(ctx.twilioUrl, { CONCURRENCY: String(ctx.concurrency), ...v.env?.(ctx) }),
+      ...(v.needs ? { needs: v.needs } : {}),
+    }),
+  ),
+  {
+    id: "express-sdk",
+    label: "minimal Express 5 + `twilio` SDK (client built once, minimal httpClient)",
+    role: "baseline",
+    sameWork: true,
+    command: baseline("express-sdk.mjs"),
+    env: baselineEnv,
+  },
+  {
+    id: "express-http",
+    label: "Express 5 + hand-written `http.request`",
+    role: "baseline",
+    sameWork: true,
+    command: baseline("express-http.mjs"),
+    env: baselineEnv,
+  },
+  {
+    id: "floor",
+    label: "the floor: `node:http` + `http.request` (Node) / `Deno.serve` + `fetch` (Deno)",
+    role: "baseline",
+    sameWork: true,
+    command: baseline({ node: "floor-node.mjs", deno: "floor-deno.mjs" }),
+    env: baselineEnv,
+  },
+  {
+    id: "express-echo",
+    label: "Express 5 JSON echo (one HTTP exchange, no provider call)",
+    role: "context",
+    sameWork: false,
+    command: baseline("express-echo.mjs"),
+    env: () => ({ PORT: "0" }),
+  },
+];
+
+/**
+ * `--compare DIR`: the gateway bundle built in DIR (e.g. from the commit before a change, `npm run build` there),
+ * measured beside the current one in the same rounds: a change's effect, paired, on a machine others are loading.
+ */
+export function comparedBundle(dir: string): Subject {
+  return {
+    id: "gateway-compared",
+    label: `the gateway bundle in ${dir} (compared)`,
+    role: "context",
+    sameWork: true,
+    command: (runtime) => bundleCommand(runtime, dir),
+    env: (ctx) => gatewayEnv(ctx.twilioUrl, { CONCURRENCY: String(ctx.concurrency) }),
+  };
+}
+
+/** The baseline the CPU and latency targets compare every gateway variant with. */
+export const REFERENCE = "express-sdk";
