@@ -63,6 +63,10 @@ function sendError(res: Response, err: unknown): void {
   stateOf(res).error = error;
   const { status, body } = toErrorResponse(error);
   if (status === 405) res.set("Allow", "GET, HEAD, POST");
+  // Answered before the request finished arriving (an early 401, 404, 413, 415, 408): close the connection rather
+  // than read the rest of a body nobody wants. Otherwise the runtime keeps reading it to reuse the connection, and
+  // a client trickling a chunked body holds the socket until the request timeout (Deno: indefinitely).
+  if (!res.req.complete) res.set("Connection", "close");
   res.status(status).json(body);
 }
 

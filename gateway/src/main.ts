@@ -4,6 +4,7 @@
  */
 import { createApp } from "./app.ts";
 import { ConfigError, parseConfig } from "./config.ts";
+import { connectionLimits } from "./connectionLimits.ts";
 import { createLogger } from "./log.ts";
 import { createBatchingSink } from "./logSink.ts";
 import { createProvider } from "./providers/registry.ts";
@@ -52,7 +53,7 @@ const server = await serve(
     if (warmUpPending) res.once("finish", () => setTimeout(warmUp, 0));
     app(req, res);
   },
-  { port: config.port, host: config.host, logger },
+  { port: config.port, host: config.host, logger, limits: connectionLimits(config) },
 );
 logger.info("listening", { port: server.port, path: config.path, provider: provider.name, runtime: runtimeVersion() });
 warmUpTimer = setTimeout(warmUp, WARM_UP_IDLE_MS);

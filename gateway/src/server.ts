@@ -2,6 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createClientErrorHandler } from "./clientError.ts";
 import { DRAIN_TIMEOUT_MS } from "./config.ts";
+import { connectionLimits, type ConnectionLimits } from "./connectionLimits.ts";
 import type { Logger } from "./log.ts";
 
 export interface RunningServer {
@@ -16,6 +17,8 @@ export interface ServeOptions {
   logger: Logger;
   /** Default DRAIN_TIMEOUT_MS (config.ts: Cloud Run's 10 s SIGKILL, and SEND_TIMEOUT_MS never above it). */
   drainTimeoutMs?: number;
+  /** Default: connectionLimits() of the default SEND_TIMEOUT_MS and CONCURRENCY. */
+  limits?: ConnectionLimits;
 }
 
 /**
@@ -27,9 +30,20 @@ export interface ServeOptions {
  */
 export function serve(handler: http.RequestListener, options: ServeOptions): Promise<RunningServer> {
   const { logger, drainTimeoutMs = DRAIN_TIMEOUT_MS } = options;
+  const limits = options.limits ?? connectionLimits({ sendTimeoutMs: 2500, concurrency: 80 });
   // requireHostHeader off: a request without Host reaches the app and gets its JSON answer (Node's own is a bare 400).
-  const server = http.createServer({ requireHostHeader: false }, handler);
-  server.on("clientError", createClientErrorHandler(logger));
+  const server = http.createServer(
+    {
+      requireHostHeader: false,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: limits.checkIntervalMs,
+    },
+    handler,
+  );
+  server.maxConnections = limits.maxConnections;
+  const clientErrors = createClientErrorHandler(logger);
+  server.on("clientError", clientErrors);
   let inFlight = 0;
   let draining = false;
   let onIdle: (() => void) | undefined;
@@ -60,6 +74,7 @@ export function serve(handler: http.RequestListener, options: ServeOptions): Pro
     clearTimeout(timer);
     server.closeAllConnections?.();
     if (outcome === "timeout") logger.warn("drain timeout: closing with requests in flight", { inFlight });
+    clientErrors.flush();
     return outcome;
   }
 

@@ -1,5 +1,6 @@
 import { createApp } from "../src/app.ts";
 import type { TwilioConfig } from "../src/config.ts";
+import type { ConnectionLimits } from "../src/connectionLimits.ts";
 import { createLogger, type Logger } from "../src/log.ts";
 import type { SmsProvider } from "../src/providers/provider.ts";
 import { createTwilioProvider } from "../src/providers/twilio/index.ts";
@@ -36,6 +37,8 @@ export async function startTestGateway(options: {
   sendTimeoutMs?: number;
   path?: string;
   projectId?: string;
+  /** Default: serve()'s, i.e. the production limits for the default SEND_TIMEOUT_MS and CONCURRENCY. */
+  limits?: ConnectionLimits;
 }): Promise<TestGateway> {
   const logs: string[] = [];
   const logger = createLogger((line) => logs.push(line));
@@ -54,7 +57,7 @@ export async function startTestGateway(options: {
     provider,
     logger,
   });
-  const server = await serve(app, { port: 0, host: "127.0.0.1", logger });
+  const server = await serve(app, { port: 0, host: "127.0.0.1", logger, ...(options.limits && { limits: options.limits }) });
   return {
     url: `http://127.0.0.1:${server.port}`,
     logs,
