@@ -104,6 +104,26 @@ for (const entry of Object.keys(ENTRIES) as Entry[]) {
         await res.body?.cancel();
       });
 
+      // Deno 2 runs Node's server code and emits clientError (an older comment said it never did): the JSON shape
+      // comes from gateway/src/clientError.ts, where the runtime's own answer would be a bare 400.
+      await t.step("malformed HTTP gets the gateway's JSON 400 (clientError runs on Deno)", async () => {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(gw.url).port) });
+        try {
+          await conn.write(new TextEncoder().encode("GET /send-sms HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n"));
+          let text = "";
+          const buf = new Uint8Array(4096);
+          for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) text += new TextDecoder().decode(buf.subarray(0, n));
+          assertEquals(text.split("\r\n")[0], "HTTP/1.1 400 Bad Request", "status line");
+          assertEquals(text.includes('{"error":{"code":"invalid_request","message":"malformed HTTP request"}}'), true, "JSON body");
+        } finally {
+          try {
+            conn.close();
+          } catch {
+            // closed by the server
+          }
+        }
+      });
+
       await t.step("POST send arrives at Twilio once and answers 200 with its SID", async () => {
         fake.reset();
         const res = await post(gw, "Your code is 654321");
