@@ -1,6 +1,6 @@
 /**
  * `npm run test:reliability`: the gateway as a real process (the bundle both images ship, on Node and Deno) under
- * hostile input, provider faults through the real `twilio` SDK, and SIGTERM under load; every line it logs is
+ * hostile input, provider faults through the real `twilio` SDK, slow clients, and SIGTERM under load; every line it logs is
  * scanned for secrets and message texts. Prints a one-screen summary; exits 1 when any figure is off.
  * Loopback only; every loop is bounded in count and time.
  *   tsx scripts/reliability/run.ts [--runs N] [--deno-runs N] [--seed S]
@@ -12,6 +12,8 @@ import { bundleCommand, loopbackGatewayEnv, startServer, type Runtime, type Star
 import { startFakeTwilio, type FakeTwilio, type TwilioFault } from "../emulators/twilio.ts";
 import { CANARY, hostileRequests, type Hostile } from "./hostile.ts";
 import { sendRaw, type RawOutcome } from "./rawHttp.ts";
+import { percentile, range, slowClientAttack, type AttackFigures } from "./slowClients.ts";
+import { HEADERS_TIMEOUT_MS } from "../../gateway/src/connectionLimits.ts";
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(name);
@@ -105,26 +107,40 @@ async function fuzz(runtime: Runtime, runs: number): Promise<FuzzFigures> {
 
 interface FaultCase {
   name: string;
-  faults: TwilioFault[] | "always429" | "refused";
+  /** Queued faults (`elsewhere` is a second fake a redirect may point to), or a standing condition. */
+  faults: ((elsewhere: FakeTwilio) => TwilioFault[]) | "always429" | "alwaysRetryAfter0" | "refused";
   status: number;
+  /** The answer's error code, when it is an error. */
+  code?: string;
   /** Requests the fake must have received: an exact count, or a check with its description. */
-  sends: number | { check: (f: FakeTwilio) => boolean; text: string };
+  sends: number | { check: (f: FakeTwilio, elsewhere: FakeTwilio) => boolean; text: string };
 }
 
+/** The provider's attempt cap per send (gateway/src/providers/twilio/index.ts MAX_ATTEMPTS). */
+const MAX_ATTEMPTS = 3;
+const all429 = (f: FakeTwilio) => f.received.length === MAX_ATTEMPTS && f.received.every((r) => r.answeredWith === 429);
+const redirect = (status: 307 | 308): FaultCase => ({
+  name: `${status} redirect (never followed)`,
+  faults: (elsewhere) => [{ kind: "redirect", status, location: `${elsewhere.url}/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json` }],
+  status: 502,
+  code: "provider_error",
+  sends: { check: (f, elsewhere) => f.received.length === 1 && elsewhere.connections === 0, text: "1, and 0 connections to the redirect's target" },
+});
+
 const FAULTS: FaultCase[] = [
-  { name: "400 / 21211 invalid To", faults: [{ kind: "error", status: 400, code: 21211 }], status: 422, sends: 1 },
-  { name: "429, then 201", faults: [{ kind: "rateLimit" }], status: 200, sends: 2 },
-  {
-    name: "429 forever",
-    faults: "always429",
-    status: 503,
-    sends: { check: (f) => f.received.length >= 2 && f.received.every((r) => r.answeredWith === 429), text: "≥ 2, all answered 429, none delivered" },
-  },
-  { name: "500", faults: [{ kind: "error", status: 500, code: 20500 }], status: 502, sends: 1 },
-  { name: "201 with invalid JSON", faults: [{ kind: "invalidJson" }], status: 502, sends: 1 },
-  { name: "hang", faults: [{ kind: "hang" }], status: 504, sends: 1 },
-  { name: "connection reset", faults: [{ kind: "reset" }], status: 502, sends: 1 },
-  { name: "connection refused (closed port)", faults: "refused", status: 502, sends: 0 },
+  { name: "400 / 21211 invalid To", faults: () => [{ kind: "error", status: 400, code: 21211 }], status: 422, code: "destination_rejected", sends: 1 },
+  { name: "429, then 201", faults: () => [{ kind: "rateLimit" }], status: 200, sends: 2 },
+  { name: "429 forever", faults: "always429", status: 503, code: "provider_rate_limited", sends: { check: all429, text: `${MAX_ATTEMPTS}, all answered 429` } },
+  { name: "429 Retry-After: 0 forever", faults: "alwaysRetryAfter0", status: 503, code: "provider_rate_limited", sends: { check: all429, text: `${MAX_ATTEMPTS}, all answered 429` } },
+  { name: "503 with code 20429", faults: () => [{ kind: "error", status: 503, code: 20429 }], status: 502, code: "outcome_unknown", sends: 1 },
+  { name: "500", faults: () => [{ kind: "error", status: 500, code: 20500 }], status: 502, code: "outcome_unknown", sends: 1 },
+  { name: "201 with invalid JSON", faults: () => [{ kind: "invalidJson" }], status: 502, code: "outcome_unknown", sends: 1 },
+  { name: "201 with a null sid", faults: () => [{ kind: "missingSid" }], status: 502, code: "outcome_unknown", sends: 1 },
+  { name: "hang", faults: () => [{ kind: "hang" }], status: 504, code: "outcome_unknown", sends: 1 },
+  { name: "connection reset", faults: () => [{ kind: "reset" }], status: 502, code: "outcome_unknown", sends: 1 },
+  redirect(307),
+  redirect(308),
+  { name: "connection refused (closed port)", faults: "refused", status: 502, code: "provider_error", sends: 0 },
 ];
 
 interface FaultResult {
@@ -132,6 +148,8 @@ interface FaultResult {
   name: string;
   status: number;
   expected: number;
+  code: string;
+  expectedCode: string;
   ms: number;
   sends: string;
   ok: boolean;
@@ -167,6 +185,7 @@ const smsBody = (n: number) => JSON.stringify({ phone_number: "+14155552671", se
 
 async function faults(runtime: Runtime): Promise<FaultResult[]> {
   const fake = await startFakeTwilio();
+  const elsewhere = await startFakeTwilio();
   const gateway = await startGateway(runtime, gatewayEnv(fake.url));
   const refusedGateway = await startGateway(runtime, gatewayEnv(`http://127.0.0.1:${await closedPort()}`));
   const results: FaultResult[] = [];
@@ -174,22 +193,70 @@ async function faults(runtime: Runtime): Promise<FaultResult[]> {
     for (const [i, c] of FAULTS.entries()) {
       fake.reset();
       if (c.faults === "always429") fake.always({ kind: "rateLimit" });
-      else if (c.faults !== "refused") fake.enqueue(...c.faults);
+      else if (c.faults === "alwaysRetryAfter0") fake.always({ kind: "rateLimit", retryAfterSeconds: 0 });
+      else if (c.faults !== "refused") fake.enqueue(...c.faults(elsewhere));
       const port = c.faults === "refused" ? refusedGateway.ready.port : gateway.ready.port;
       const t0 = performance.now();
       const res = await post(port, smsBody(i));
       const ms = performance.now() - t0;
-      const sendsOk = typeof c.sends === "number" ? fake.received.length === c.sends : c.sends.check(fake);
+      const sendsOk = typeof c.sends === "number" ? fake.received.length === c.sends : c.sends.check(fake, elsewhere);
       const sends = typeof c.sends === "number" ? `${fake.received.length} (want ${c.sends})` : `${fake.received.length} (${c.sends.text})`;
-      const ok = res.status === c.status && ms <= SEND_TIMEOUT_MS + DEADLINE_SLACK_MS && sendsOk;
-      results.push({ runtime, name: c.name, status: res.status, expected: c.status, ms, sends, ok });
+      let code = "";
+      try {
+        code = String((JSON.parse(res.body) as { error?: { code?: unknown } }).error?.code ?? "");
+      } catch {
+        code = "(not JSON)";
+      }
+      const expectedCode = c.code ?? "";
+      const ok = res.status === c.status && code === expectedCode && ms <= SEND_TIMEOUT_MS + DEADLINE_SLACK_MS && sendsOk;
+      results.push({ runtime, name: c.name, status: res.status, expected: c.status, code, expectedCode, ms, sends, ok });
       fake.always(undefined);
     }
   } finally {
     await Promise.all([gateway.stop(), refusedGateway.stop()]);
-    await fake.close();
+    await Promise.all([fake.close(), elsewhere.close()]);
   }
   return results;
+}
+
+interface SlowResult {
+  runtime: Runtime;
+  figures: AttackFigures;
+  /** "malformed HTTP request" WARNING lines the attack caused (it should cause none: the teardown is counted). */
+  warnings: number;
+  /** The INFO line with the counts, written at shutdown. */
+  summaryLines: number;
+  ok: boolean;
+}
+
+/** Loopback scheduling slack over the headers timeout and its 250 ms check interval, on a loaded 2-core machine. */
+const SLOW_SLACK_MS = 1000;
+
+/**
+ * 150 sockets trickling headers and 20 trickling a chunked body after their 401, against the bundle with its
+ * production limits, while GET challenges are timed before and during (issue 8, item 11).
+ */
+async function slowClients(runtime: Runtime): Promise<SlowResult> {
+  const fake = await startFakeTwilio();
+  const lines: string[] = [];
+  const gateway = await startServer(bundleCommand(runtime), gatewayEnv(fake.url), 30_000, (line) => {
+    collect(line);
+    lines.push(line);
+  });
+  let figures: AttackFigures;
+  try {
+    figures = await slowClientAttack(gateway.ready.port, { path: PATH, apiKey: API_KEY, boundMs: HEADERS_TIMEOUT_MS + 250 + SLOW_SLACK_MS });
+  } finally {
+    await gateway.stop();
+    await fake.close();
+  }
+  const warnings = lines.filter((l) => l.includes('"severity":"WARNING"') && l.includes("malformed HTTP request")).length;
+  const summaryLines = lines.filter((l) => l.includes("client connections ended without a complete request")).length;
+  const cutInTime = figures.headerCutMs.every((ms) => ms !== undefined && ms >= HEADERS_TIMEOUT_MS - 50);
+  const ok =
+    cutInTime && figures.bodiesFirst && figures.legitFailures === 0 && warnings === 0 && summaryLines === 1 &&
+    figures.bodyAnswers.every((a) => a?.startsWith("HTTP/1.1 401"));
+  return { runtime, figures, warnings, summaryLines, ok };
 }
 
 interface SigtermResult {
@@ -256,6 +323,7 @@ async function main() {
   );
   const fuzzes = [await fuzz("node", RUNS), ...(DENO_RUNS > 0 ? [await fuzz("deno", DENO_RUNS)] : [])];
   const faultResults = [...(await faults("node")), ...(await faults("deno"))];
+  const slows = [await slowClients("node"), await slowClients("deno")];
   const terms = [await sigterm("node"), await sigterm("deno")];
   const scan = scanLogs();
 
@@ -278,10 +346,24 @@ async function main() {
       out.push(`         e.g. ${example}`);
     }
   }
-  out.push("     provider faults through the real twilio SDK (status, time, requests the fake received):");
+  out.push("     provider faults through the real twilio SDK (status and code, time, requests the fake received):");
   for (const r of faultResults) {
+    const answer = `${r.status} ${r.code || "—"}`;
+    const wanted = `${r.expected} ${r.expectedCode || "—"}`;
     out.push(
-      `${mark(r.ok)}   ${r.runtime.padEnd(4)} ${r.name.padEnd(34)} ${r.status} (want ${r.expected})  ${r.ms.toFixed(0).padStart(5)} ms  sends ${r.sends}`,
+      `${mark(r.ok)}   ${r.runtime.padEnd(4)} ${r.name.padEnd(34)} ${answer.padEnd(26)}${answer === wanted ? "" : ` (want ${wanted})`} ${r.ms.toFixed(0).padStart(5)} ms  sends ${r.sends}`,
+    );
+  }
+  for (const sl of slows) {
+    const f = sl.figures;
+    const p = (v: readonly number[]) => `${percentile(v, 50).toFixed(1)}/${percentile(v, 99).toFixed(1)} ms`;
+    out.push(
+      `${mark(sl.ok)} slow clients (${sl.runtime}): ${f.headerCutMs.length} header tricklers cut after ${range(f.headerCutMs)} ` +
+        `(limit ${HEADERS_TIMEOUT_MS} ms); ${f.bodyCutMs.length} body tricklers closed after their 401 in ${range(f.bodyCutMs)}`,
+    );
+    out.push(
+      `       GET challenge p50/p99 ${p(f.baseline)} before, ${p(f.underAttack)} during, ${f.legitFailures} failed; ` +
+        `${sl.warnings} WARNING lines, ${sl.summaryLines} summary line`,
     );
   }
   for (const t of terms) {
@@ -295,6 +377,7 @@ async function main() {
   );
   if (!fuzzOk) problems.push("fuzz");
   if (faultResults.some((r) => !r.ok)) problems.push("faults");
+  if (slows.some((sl) => !sl.ok)) problems.push("slow clients");
   if (terms.some((t) => t.unanswered !== 0 || t.inFlight !== t.sent || t.exitCode !== 0)) problems.push("sigterm");
   if (leaked) problems.push("logs");
   out.push(problems.length ? `FAILED: ${problems.join(", ")}` : "all reliability figures hold");
