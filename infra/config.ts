@@ -29,6 +29,22 @@ export type Runtime = (typeof RUNTIMES)[number];
 export const PUBLIC_ACCESS = ["invoker-iam-disabled", "all-users"] as const;
 export type PublicAccess = (typeof PUBLIC_ACCESS)[number];
 
+/** The project keys that hold a secret: each is read with getSecret and declared `secret: true` in Pulumi.yaml
+ * (infra/test/config.test.ts checks both), so Pulumi refuses to run with one set in plain text. */
+export const SECRET_CONFIG_KEYS = ["twilioAuthToken", "mosaicClientSecret"] as const;
+export type SecretConfigKey = (typeof SECRET_CONFIG_KEYS)[number];
+
+/** Where Secret Manager keeps the secrets' payloads: anywhere Google picks, or only in the named regions
+ * (https://cloud.google.com/secret-manager/docs/choosing-replication). */
+export type SecretReplication = { kind: "automatic" } | { kind: "user-managed"; locations: string[] };
+
+/** The gateway's API key: `generation` names the current key; the one before it is still accepted unless
+ * `retiredGeneration` has reached it (see infra/apiKeys.ts). */
+export interface ApiKeyConfig {
+  generation: number;
+  retiredGeneration: number;
+}
+
 /** Mosaic API base URLs by region: the registration CLI's own table, so `--region` and `mosaicRegion` agree. */
 export const MOSAIC_REGIONS = REGIONS;
 export type MosaicRegion = Region;
@@ -44,6 +60,8 @@ export interface MosaicRegistrationConfig<S> {
 }
 
 export interface GatewayConfig<S> {
+  /** The Pulumi stack: part of every project-unique resource id (infra/naming.ts). */
+  stack: string;
   gcpProject: string;
   gcpRegion: string;
   twilioAccountSid: string;
@@ -67,6 +85,10 @@ export interface GatewayConfig<S> {
   publicAccess: PublicAccess;
   /** Default true: `pulumi destroy` then needs it set to false first. */
   deletionProtection: boolean;
+  /** Default generation 1, nothing retired. */
+  apiKey: ApiKeyConfig;
+  /** Default automatic. */
+  secretReplication: SecretReplication;
   /** Present when `registerWithMosaic` (default true). */
   mosaic: MosaicRegistrationConfig<S> | undefined;
 }
@@ -81,7 +103,7 @@ export class ConfigError extends Error {
 const key = (name: string) => `${PROJECT}:${name}`;
 
 /** Parses and validates the whole configuration; throws one `ConfigError` listing every problem. */
-export function parseConfig<S>(project: ConfigSource<S>, gcp: ConfigSource<S>): GatewayConfig<S> {
+export function parseConfig<S>(project: ConfigSource<S>, gcp: ConfigSource<S>, stack: string): GatewayConfig<S> {
   const problems: string[] = [];
   const r = new Reader(project, problems);
 
@@ -110,6 +132,7 @@ export function parseConfig<S>(project: ConfigSource<S>, gcp: ConfigSource<S>): 
 
   const image = r.get("image");
   const config = {
+    stack,
     gcpProject: gcpProject ?? "",
     gcpRegion: gcpRegion ?? "",
     twilioAccountSid: twilioAccountSid ?? "",
@@ -126,6 +149,8 @@ export function parseConfig<S>(project: ConfigSource<S>, gcp: ConfigSource<S>): 
     concurrency: r.integer("concurrency", 80, 1, 1000),
     publicAccess: r.oneOf("publicAccess", PUBLIC_ACCESS, "invoker-iam-disabled"),
     deletionProtection: r.boolean("deletionProtection", true),
+    apiKey: parseApiKey(r, problems),
+    secretReplication: parseReplication(r, problems),
     mosaic: parseMosaic(r, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
@@ -153,6 +178,32 @@ function parseSender<S>(r: Reader<S>, problems: string[]): TwilioSender {
   return { fromNumber: fromNumber ?? "" };
 }
 
+function parseApiKey<S>(r: Reader<S>, problems: string[]): ApiKeyConfig {
+  const generation = r.integer("apiKeyGeneration", 1, 1, 1_000_000);
+  const retiredGeneration = r.integer("apiKeyRetiredGeneration", 0, 0, 1_000_000);
+  if (retiredGeneration >= generation) {
+    problems.push(
+      `${key("apiKeyRetiredGeneration")} (${retiredGeneration}) must be below ${key("apiKeyGeneration")} (${generation}): ` +
+        "the current key cannot be retired; to replace it, raise apiKeyGeneration",
+    );
+  }
+  return { generation, retiredGeneration };
+}
+
+/** A Google Cloud region name, e.g. us-central1, europe-west4, northamerica-northeast2. */
+const REGION = /^[a-z]+-[a-z]+[0-9]+$/;
+
+function parseReplication<S>(r: Reader<S>, problems: string[]): SecretReplication {
+  const raw = r.get("secretReplicaLocations") ?? "";
+  const locations = [...new Set(raw.split(",").map((l) => l.trim()).filter((l) => l !== ""))].sort();
+  if (locations.length === 0) return { kind: "automatic" };
+  const bad = locations.filter((l) => !REGION.test(l));
+  if (bad.length > 0) {
+    problems.push(`${key("secretReplicaLocations")} must be comma-separated region names like europe-west1 (got ${bad.map((b) => `"${b}"`).join(", ")})`);
+  }
+  return { kind: "user-managed", locations };
+}
+
 function parseMosaic<S>(r: Reader<S>, problems: string[]): MosaicRegistrationConfig<S> | undefined {
   if (!r.boolean("registerWithMosaic", true)) return undefined;
   const region = r.get("mosaicRegion");
@@ -167,9 +218,10 @@ function parseMosaic<S>(r: Reader<S>, problems: string[]): MosaicRegistrationCon
     if (isHttpUrl(baseUrl)) resolved = baseUrl.replace(/\/+$/, "");
     else problems.push(`${key("mosaicBaseUrl")} must be an http(s) URL`);
   }
-  const missing = ["mosaicClientId", "mosaicClientSecret"].filter((k) =>
-    k === "mosaicClientSecret" ? r.getSecret(k) === undefined : !r.get(k),
-  );
+  const missing = [
+    ...(r.get("mosaicClientId") ? [] : ["mosaicClientId"]),
+    ...(r.getSecret("mosaicClientSecret") === undefined ? ["mosaicClientSecret"] : []),
+  ];
   if (missing.length > 0) {
     problems.push(
       `${missing.map(key).join(" and ")} ${missing.length > 1 ? "are" : "is"} required while ` +
@@ -201,7 +253,7 @@ class Reader<S> {
     return value === undefined ? undefined : value.trim();
   }
 
-  getSecret(name: string): S | undefined {
+  getSecret(name: SecretConfigKey): S | undefined {
     return this.source.getSecret(name);
   }
 
@@ -211,7 +263,7 @@ class Reader<S> {
     return value;
   }
 
-  requiredSecret(name: string): S | undefined {
+  requiredSecret(name: SecretConfigKey): S | undefined {
     const value = this.getSecret(name);
     if (value === undefined) this.problems.push(`${key(name)} is required (set it with --secret)`);
     return value;

@@ -1,16 +1,23 @@
-// The stack: read the configuration once, compose the components, export the outputs. Nothing else lives here.
+// The stack: read the configuration and the source revision once, compose the components, export the outputs.
+// Nothing else lives here.
 
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import { fromPulumiConfig, parseConfig, PROJECT } from "./config.js";
+import { programRelative } from "./containerImage.js";
 import { MosaicRegistration } from "./mosaicRegistration.js";
 import { SmsGateway } from "./smsGateway.js";
+import { readSourceRevision } from "./sourceRevision.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const config = parseConfig(fromPulumiConfig(new pulumi.Config(PROJECT)), fromPulumiConfig(new pulumi.Config("gcp")));
+const config = parseConfig(
+  fromPulumiConfig(new pulumi.Config(PROJECT)),
+  fromPulumiConfig(new pulumi.Config("gcp")),
+  pulumi.getStack(),
+);
 
-const gateway = new SmsGateway("sms-gateway", { config, repoRoot });
+const gateway = new SmsGateway("sms-gateway", { config, repoRoot, sourceRevision: readSourceRevision(repoRoot) });
 
 if (config.mosaic) {
   new MosaicRegistration("mosaic", {
@@ -19,16 +26,20 @@ if (config.mosaic) {
     mosaicClientSecret: config.mosaic.clientSecret,
     gatewayUri: gateway.url,
     apiKey: gateway.apiKey,
-    apiKeyVersion: gateway.apiKeySecretVersion,
-    repoRoot,
+    dir: programRelative(repoRoot),
     gatewayReady: gateway.ready,
   });
 }
 
+// What an operator needs, and no secret value: the key is in Secret Manager (`apiKeySecretVersion`, which
+// `npm run register -- --from-stack` reads).
 export const url = gateway.url;
-export const apiKey = gateway.apiKey;
-export const apiKeySecret = gateway.apiKeySecret;
-export const apiKeySecretVersion = gateway.apiKeySecretVersion;
+export const service = gateway.service.name;
 export const serviceAccount = gateway.serviceAccount;
 export const image = gateway.image;
+export const apiKeyGeneration = config.apiKey.generation;
+export const apiKeySecret = gateway.apiKeySecret.secret.name;
+export const apiKeySecretVersion = gateway.apiKeySecret.version.name;
+export const acceptedApiKeysSecretVersion = gateway.acceptedApiKeysSecret.version.name;
+export const twilioAuthTokenSecretVersion = gateway.twilioAuthTokenSecret.version.name;
 export const mosaicRegistered = config.mosaic !== undefined;

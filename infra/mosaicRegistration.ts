@@ -1,6 +1,7 @@
 // Registers the deployed gateway with Mosaic as the tenant's SMS provider, inside `pulumi up`, by running the
-// repository's registration CLI (`npm run register`, scripts/). Destroying it reverts the tenant to Mosaic's
-// Default provider. Secrets reach the CLI only through its environment, never its command line.
+// repository's registration CLI (`npm run register`, scripts/). A new URL or a new key is one more PUT of the
+// new values (the command's `update`); only `pulumi destroy` reverts the tenant to Mosaic's Default provider.
+// Secrets reach the CLI only through its environment, never its command line.
 
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
@@ -15,21 +16,19 @@ export interface MosaicRegistrationArgs {
   mosaicClientSecret: pulumi.Input<string>;
   /** The exact gateway URI to register, path included. */
   gatewayUri: pulumi.Input<string>;
+  /** The key Mosaic is to send: the current generation's. */
   apiKey: pulumi.Input<string>;
-  /** The API key's Secret Manager version name: a new key re-registers. */
-  apiKeyVersion: pulumi.Input<string>;
-  /** Where `npm run register` runs: the repository root. */
-  repoRoot: string;
-  /** The gateway's service (and invoker binding): the CLI's preflight calls the live gateway, and on destroy
-   * the revert must run before the service goes. Set on the command itself, since a component's own
-   * `dependsOn` does not order its children. */
+  /** Where `npm run register` runs, relative to the program's working directory (infra/ under the CLI), as the
+   * command provider starts there too: the state then holds no machine-specific path. */
+  dir: string;
+  /** The gateway's service (and invoker binding): the CLI's preflight calls the live gateway, a new key must be
+   * served before Mosaic is given it, and on destroy the revert must run before the service goes. Set on the
+   * command itself, since a component's own `dependsOn` does not order its children. */
   gatewayReady: pulumi.Resource[];
 }
 
 /** The CLI's environment (its documented inputs). Pure, so tests can check what goes where. */
-export function registrationEnvironment(
-  args: Omit<MosaicRegistrationArgs, "apiKeyVersion" | "repoRoot" | "gatewayReady">,
-) {
+export function registrationEnvironment(args: Omit<MosaicRegistrationArgs, "dir" | "gatewayReady">) {
   return {
     MOSAIC_BASE_URL: args.mosaicBaseUrl,
     MOSAIC_CLIENT_ID: args.mosaicClientId,
@@ -50,18 +49,13 @@ export class MosaicRegistration extends pulumi.ComponentResource {
       `${name}-register`,
       {
         create: REGISTER_COMMAND,
+        // A change of any input — a new URL, a new key, other credentials — runs this instead of replacing the
+        // command: the PUT swaps the tenant straight from the old values to the new ones. `triggers` would not do:
+        // the SDK marks them replaceOnChanges (@pulumi/command local/command.ts), i.e. revert, then register.
+        update: REGISTER_COMMAND,
         delete: REVERT_COMMAND,
-        dir: args.repoRoot,
-        environment: registrationEnvironment({
-          mosaicBaseUrl: args.mosaicBaseUrl,
-          mosaicClientId: args.mosaicClientId,
-          mosaicClientSecret: args.mosaicClientSecret,
-          gatewayUri: args.gatewayUri,
-          apiKey: args.apiKey,
-        }),
-        // A new URL or a new key version must be registered again. Replacing runs `delete` (revert) then
-        // `create` (register) thanks to deleteBeforeReplace below.
-        triggers: [args.gatewayUri, args.apiKeyVersion],
+        dir: args.dir,
+        environment: registrationEnvironment(args),
         // The CLI never prints secrets, but its output is not streamed into Pulumi's logs either, so a future
         // change to it cannot leak one there; its output is still kept, as secrets.
         logging: command.types.enums.local.Logging.None,
@@ -70,8 +64,8 @@ export class MosaicRegistration extends pulumi.ComponentResource {
       {
         parent: this,
         dependsOn: args.gatewayReady,
-        // The default create-before-delete would register the new gateway and then revert the tenant to
-        // Default when the old command is deleted.
+        // Nothing in the inputs replaces the command any more; a forced replacement (`pulumi up --replace`) must
+        // still end registered: the default create-before-delete would register, then revert.
         deleteBeforeReplace: true,
         additionalSecretOutputs: ["stdout", "stderr"],
       },

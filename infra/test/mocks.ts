@@ -1,12 +1,35 @@
 // Pulumi unit-test mocks shared by the infra suites: realistic outputs for every resource type the program
 // creates (so pinning, URLs and digests can be asserted), and nothing that reaches a cloud or the network.
 
+import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 
 export const PROJECT_NUMBER = "123456789012";
-export const FAKE_API_KEY = "k".repeat(20) + "Q7-_".repeat(7);
+/** The key a mock RandomPassword "generates": 48 header-safe characters, distinct per resource and generation. */
+export function fakeApiKey(name: string, generation: string | undefined): string {
+  const tag = `${name.replace(/[^A-Za-z0-9]/g, "")}G${generation ?? "1"}`;
+  return (tag + "Q7-_".repeat(12)).slice(0, 48);
+}
+/** The key of the default stack (generation 1, the odd slot). */
+export const FAKE_API_KEY = fakeApiKey("sms-gateway-api-key-odd", undefined);
 export const FAKE_DIGEST = `sha256:${"ab".repeat(32)}`;
 export const FAKE_ACCESS_TOKEN = "ya29.fake-access-token";
+
+/** The region part of a run.app URL (`<service>-<hash>-<region code>.a.run.app`). */
+const REGION_CODES: Record<string, string> = { "us-central1": "uc", "europe-west1": "ew" };
+
+/** A service's URL as Cloud Run gives it: `https://<service>-<hash>-<region code>.a.run.app`. */
+export function mockServiceUri(service: string, location: string): string {
+  return `https://${service}-abc123-${REGION_CODES[location] ?? location}.a.run.app`;
+}
+
+/** The number Secret Manager gives a new version: here one per payload, so new data is a new version, as in the
+ * real service (where numbers only grow). */
+export function mockVersionNumber(secretData: unknown): string {
+  const value = secretData && typeof secretData === "object" && "value" in secretData ? secretData.value : secretData;
+  const data = typeof value === "string" ? value : JSON.stringify(value);
+  return String(2 + (parseInt(createHash("sha256").update(data).digest("hex").slice(0, 6), 16) % 997));
+}
 
 /** Resource states as the real providers would report them after create. */
 export function mockState(type: string, name: string, inputs: Record<string, any>): { id: string; state: Record<string, any> } {
@@ -17,13 +40,14 @@ export function mockState(type: string, name: string, inputs: Record<string, any
     }
     case "gcp:secretmanager/secretVersion:SecretVersion": {
       const secretName = String(inputs.secret).replace(/^projects\/[^/]+/, `projects/${PROJECT_NUMBER}`);
-      const versionName = `${secretName}/versions/3`;
-      return { id: versionName, state: { ...inputs, version: "3", name: versionName } };
+      const version = mockVersionNumber(inputs.secretData);
+      const versionName = `${secretName}/versions/${version}`;
+      return { id: versionName, state: { ...inputs, version, name: versionName } };
     }
     case "gcp:serviceaccount/account:Account":
       return { id: `${name}-id`, state: { ...inputs, email: `${inputs.accountId}@test-project.iam.gserviceaccount.com` } };
     case "gcp:cloudrunv2/service:Service":
-      return { id: `${name}-id`, state: { ...inputs, uri: `https://${inputs.name}-abc123-uc.a.run.app` } };
+      return { id: `${name}-id`, state: { ...inputs, uri: mockServiceUri(inputs.name, inputs.location) } };
     case "gcp:artifactregistry/repository:Repository":
       return {
         id: `${name}-id`,
@@ -32,7 +56,9 @@ export function mockState(type: string, name: string, inputs: Record<string, any
     case "docker-build:index:Image":
       return { id: `${name}-id`, state: { ...inputs, digest: FAKE_DIGEST, ref: `${inputs.tags?.[0]}@${FAKE_DIGEST}` } };
     case "random:index/randomPassword:RandomPassword":
-      return { id: `${name}-id`, state: { ...inputs, result: FAKE_API_KEY } };
+      return { id: `${name}-id`, state: { ...inputs, result: fakeApiKey(name, inputs.keepers?.generation) } };
+    case "gcp:secretmanager/secretIamMember:SecretIamMember":
+      return { id: `${inputs.secretId}/${inputs.role}/${inputs.member}`, state: { ...inputs, etag: "BwYAAAAAAAA=" } };
     case "command:local:Command":
       return { id: `${name}-id`, state: { ...inputs, stdout: '{"ok":true}', stderr: "" } };
     default:

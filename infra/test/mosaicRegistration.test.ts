@@ -1,5 +1,5 @@
-// The registration step inside `pulumi up`: runs the repo's CLI after the service, re-runs on a new URL or key,
-// reverts on delete, and keeps every secret out of command lines and logs.
+// The registration step inside `pulumi up`: runs the repo's CLI after the service, runs it again (one PUT) when the
+// URL or key changes, reverts only on delete, and keeps every secret out of command lines and logs.
 
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,12 +17,19 @@ describe("registerWithMosaic (default true)", () => {
     run = await runProgram();
   });
 
-  test("one command registers on create and reverts on delete, from the repository root", () => {
+  test("one command registers on create and on update, and reverts only on delete", () => {
     const { inputs } = run.one(COMMAND);
     expect(inputs.create).toBe(REGISTER_COMMAND);
+    expect(inputs.update).toBe(REGISTER_COMMAND);
     expect(inputs.delete).toBe(REVERT_COMMAND);
     expect(inputs.create).toBe("npm run --silent register -- --json");
-    expect(inputs.dir).toBe(path.resolve(fileURLToPath(new URL("../..", import.meta.url))));
+    expect(REVERT_COMMAND).toContain("--revert");
+  });
+
+  test("it runs from the repository root, given relative to the program's working directory", () => {
+    const { dir } = run.one(COMMAND).inputs;
+    expect(path.isAbsolute(dir)).toBe(false);
+    expect(path.resolve(process.cwd(), dir)).toBe(path.resolve(fileURLToPath(new URL("../..", import.meta.url))));
   });
 
   test("it depends on the Cloud Run service", () => {
@@ -30,13 +37,13 @@ describe("registerWithMosaic (default true)", () => {
     expect(run.one(COMMAND).dependencies).toContain(service.urn);
   });
 
-  test("it is triggered by the gateway URL and the API key's secret version", () => {
-    expect(run.one(COMMAND).inputs.triggers).toEqual([
-      "https://sms-gateway-abc123-uc.a.run.app/send-sms",
-      "projects/123456789012/secrets/sms-gateway-api-key/versions/3",
-    ]);
-    // Replacing must revert before registering again, not after.
-    expect(run.one(COMMAND).deleteBeforeReplace).toBe(true);
+  test("nothing replaces it: a new URL or key changes its environment, which the provider applies as an update", () => {
+    const command = run.one(COMMAND);
+    // `triggers` are replaceOnChanges in the SDK (revert, then register): none are set.
+    expect(command.inputs.triggers).toBeUndefined();
+    expect(command.replaceOnChanges).toEqual(["triggers[*]"]);
+    // A forced replacement (`pulumi up --replace`) must still end registered: revert first, then register.
+    expect(command.deleteBeforeReplace).toBe(true);
   });
 
   test("no secret appears in any command string", () => {
@@ -55,7 +62,7 @@ describe("registerWithMosaic (default true)", () => {
       MOSAIC_BASE_URL: "https://api.transmitsecurity.io",
       MOSAIC_CLIENT_ID: "mosaic-client-id",
       MOSAIC_CLIENT_SECRET: BASE_CONFIG["mosaic-sms-gateway:mosaicClientSecret"],
-      GATEWAY_URI: "https://sms-gateway-abc123-uc.a.run.app/send-sms",
+      GATEWAY_URI: "https://sms-gateway-test-abc123-uc.a.run.app/send-sms",
       GATEWAY_API_KEY: FAKE_API_KEY,
     });
   });

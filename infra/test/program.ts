@@ -14,6 +14,7 @@ export interface Registered {
   inputs: Record<string, any>;
   dependencies: string[];
   deleteBeforeReplace: boolean;
+  replaceOnChanges: string[];
   additionalSecretOutputs: string[];
 }
 
@@ -39,12 +40,12 @@ export const BASE_CONFIG: Record<string, string> = {
 export const SECRET_KEYS = ["mosaic-sms-gateway:twilioAuthToken", "mosaic-sms-gateway:mosaicClientSecret"];
 
 /** `overrides` values of `undefined` remove a key from BASE_CONFIG. */
-export async function runProgram(overrides: Record<string, string | undefined> = {}): Promise<ProgramRun> {
+export async function runProgram(overrides: Record<string, string | undefined> = {}, stack = "test"): Promise<ProgramRun> {
   const config = Object.fromEntries(
     Object.entries({ ...BASE_CONFIG, ...overrides }).filter((e): e is [string, string] => e[1] !== undefined),
   );
   pulumi.runtime.setAllConfig(config, SECRET_KEYS);
-  await pulumi.runtime.setMocks(mocks, "mosaic-sms-gateway", "test", false);
+  await pulumi.runtime.setMocks(mocks, "mosaic-sms-gateway", stack, false);
 
   const resources: Registered[] = [];
   const monitor = pulumi.runtime.getMonitor() as any;
@@ -59,6 +60,7 @@ export async function runProgram(overrides: Record<string, string | undefined> =
       inputs: deserializeProperties(req.getObject()),
       dependencies: req.getDependenciesList(),
       deleteBeforeReplace: req.getDeletebeforereplace(),
+      replaceOnChanges: req.getReplaceonchangesList(),
       additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
     });
     return registerResource(req, callback);

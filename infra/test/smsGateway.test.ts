@@ -1,7 +1,10 @@
 // Policy over the whole program, loaded with config under Pulumi mocks: what a reviewer would check by hand.
 
+import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
-import { FAKE_API_KEY, FAKE_DIGEST } from "./mocks.js";
+import { REPO_ROOT } from "../../scripts/processes.ts";
+import { readSourceRevision, revisionTag } from "../sourceRevision.js";
+import { FAKE_API_KEY, FAKE_DIGEST, mockVersionNumber } from "./mocks.js";
 import { BASE_CONFIG, isSecret, runProgram, unwrap, type ProgramRun } from "./program.js";
 
 const SERVICE = "gcp:cloudrunv2/service:Service";
@@ -10,6 +13,7 @@ const VERSION = "gcp:secretmanager/secretVersion:SecretVersion";
 const SECRET = "gcp:secretmanager/secret:Secret";
 const IMAGE = "docker-build:index:Image";
 const REPOSITORY = "gcp:artifactregistry/repository:Repository";
+const SLEEP = "time:index/sleep:Sleep";
 const SECRET_VALUES = [FAKE_API_KEY, BASE_CONFIG["mosaic-sms-gateway:twilioAuthToken"]!];
 
 function container(run: ProgramRun) {
@@ -39,39 +43,64 @@ describe("default stack", () => {
     const versions = run.byType(VERSION);
     for (const env of refs) {
       const { secret, version } = env.valueSource.secretKeyRef;
-      expect(version).toBe("3"); // the mock SecretVersion's `version`, not "latest"
       const owning = run.byType(SECRET).find((s) => s.inputs.secretId === secret);
       expect(owning, `secret ${secret} is created by the program`).toBeDefined();
-      expect(versions.some((v) => String(v.inputs.secret).endsWith(`/secrets/${secret}`))).toBe(true);
+      const pinned = versions.find((v) => String(v.inputs.secret).endsWith(`/secrets/${secret}`));
+      // The number the SecretVersion got (the mock's), not "latest".
+      expect(version).toBe(mockVersionNumber(unwrap(pinned!.inputs.secretData).value));
     }
   });
 
-  test("each accessor binding names one secret and the gateway's service account only", () => {
-    const accessors = run.byType(ACCESSOR);
-    expect(accessors).toHaveLength(2);
+  test("the gateway's service account reads exactly the accepted keys and the Twilio token, one grant per secret", () => {
+    const grants = run.byType(ACCESSOR);
     const account = run.one("gcp:serviceaccount/account:Account");
     const email = `${account.inputs.accountId}@test-project.iam.gserviceaccount.com`;
-    const secretIds = run.byType(SECRET).map((s) => `projects/p/secrets/${s.inputs.secretId}`);
-    expect(accessors.map((a) => a.inputs.secretId).sort()).toEqual([...secretIds].sort());
-    for (const a of accessors) {
-      expect(a.inputs.role).toBe("roles/secretmanager.secretAccessor");
-      expect(a.inputs.member).toBe(`serviceAccount:${email}`);
+    const secretIdOf = (purpose: string) => `projects/p/secrets/sms-gateway-test-${purpose}`;
+    expect(grants.map((g) => g.inputs.secretId).sort()).toEqual([secretIdOf("accepted-api-keys"), secretIdOf("twilio-auth-token")]);
+    for (const g of grants) {
+      expect(g.inputs.role).toBe("roles/secretmanager.secretAccessor");
+      expect(g.inputs.member).toBe(`serviceAccount:${email}`);
     }
     expect(run.one(SERVICE).inputs.template.serviceAccount).toBe(email);
+    // The key Mosaic holds is kept for operators; the gateway reads it through the accepted-keys list only.
+    expect(grants.map((g) => g.inputs.secretId)).not.toContain(secretIdOf("api-key"));
     // Nothing project-wide.
     expect(run.resources.filter((r) => /projectIam/i.test(r.type))).toEqual([]);
   });
 
-  test("the service depends on the accessor bindings and the secret versions", () => {
+  test("the service waits for its secrets' versions and for each grant's propagation wait", () => {
     const deps = run.one(SERVICE).dependencies;
-    for (const r of [...run.byType(ACCESSOR), ...run.byType(VERSION)]) expect(deps).toContain(r.urn);
+    const sleeps = run.byType(SLEEP);
+    expect(sleeps).toHaveLength(2);
+    for (const sleep of sleeps) {
+      expect(deps).toContain(sleep.urn);
+      expect(sleep.inputs.createDuration).toBe("120s");
+      const grant = run.byType(ACCESSOR).find((g) => sleep.dependencies.includes(g.urn));
+      expect(grant, `${sleep.name} waits on a grant`).toBeDefined();
+      // A new grant (a new reader, a replaced secret) is waited for again.
+      expect(Object.values(sleep.inputs.triggers)).toContain(grant!.inputs.secretId + "/roles/secretmanager.secretAccessor/" + grant!.inputs.member);
+    }
+    const read = run.byType(VERSION).filter((v) => !/\/secrets\/sms-gateway-test-api-key$/.test(String(v.inputs.secret)));
+    expect(read).toHaveLength(2);
+    for (const version of read) expect(deps).toContain(version.urn);
   });
 
-  test("the apiKey output is secret and the URL includes the path", async () => {
-    expect(await isSecret(run.exports.apiKey)).toBe(true);
-    expect(run.outputs.url).toBe("https://sms-gateway-abc123-uc.a.run.app/send-sms");
-    expect(run.outputs.apiKeySecret).toBe("projects/123456789012/secrets/sms-gateway-api-key");
+  test("the outputs name what an operator needs, and hold no secret value", () => {
+    expect(run.outputs.url).toBe("https://sms-gateway-test-abc123-uc.a.run.app/send-sms");
+    expect(run.outputs.service).toBe("sms-gateway-test");
+    expect(run.outputs.apiKeySecret).toBe("projects/123456789012/secrets/sms-gateway-test-api-key");
+    for (const [output, purpose] of [
+      ["apiKeySecretVersion", "api-key"],
+      ["acceptedApiKeysSecretVersion", "accepted-api-keys"],
+      ["twilioAuthTokenSecretVersion", "twilio-auth-token"],
+    ] as const) {
+      expect(run.outputs[output]).toMatch(new RegExp(`^projects/123456789012/secrets/sms-gateway-test-${purpose}/versions/\\d+$`));
+    }
     expect(run.outputs.serviceAccount).toMatch(/@test-project\.iam\.gserviceaccount\.com$/);
+    expect(run.outputs.apiKeyGeneration).toBe(1);
+    expect(run.outputs).not.toHaveProperty("apiKey");
+    const everything = JSON.stringify(run.outputs);
+    for (const secret of SECRET_VALUES) expect(everything).not.toContain(secret);
   });
 
   test("the API key is generated long and header-safe", () => {
@@ -84,6 +113,7 @@ describe("default stack", () => {
     const c = container(run);
     expect(c.startupProbe.httpGet.path).toBe("/healthz");
     expect(c.livenessProbe.httpGet.path).toBe("/healthz");
+    expect(c.startupProbe.httpGet.port).toBe(c.ports.containerPort);
   });
 
   test("scaling, concurrency, timeout, CPU and deletion protection follow the defaults", () => {
@@ -123,6 +153,31 @@ describe("default stack", () => {
     expect(run.one(REPOSITORY).inputs.format).toBe("DOCKER");
     expect(container(run).image).toMatch(new RegExp(`@${FAKE_DIGEST}$`));
     expect(run.outputs.image).toBe(container(run).image);
+  });
+
+  test("the image is tagged with the commit of its build inputs and latest, and builds from the registry's cache", () => {
+    const image = run.one(IMAGE).inputs;
+    const revision = readSourceRevision(REPO_ROOT)!;
+    const repo = "us-central1-docker.pkg.dev/test-project/sms-gateway-test/sms-gateway-deno";
+    expect(image.tags).toEqual([`${repo}:${revisionTag(revision)}`, `${repo}:latest`]);
+    expect(image.cacheFrom).toEqual([{ registry: { ref: `${repo}-buildcache:latest` } }]);
+    expect(image.cacheTo).toEqual([
+      { registry: { ref: `${repo}-buildcache:latest`, mode: "max", imageManifest: true, ociMediaTypes: true, ignoreError: true } },
+    ]);
+    // Relative to the program's working directory: under vitest the repository root, under the CLI infra/.
+    expect(path.isAbsolute(image.context.location)).toBe(false);
+    expect(path.resolve(image.context.location)).toBe(REPO_ROOT);
+  });
+
+  test("the registry keeps the 10 newest versions of each image and deletes old and untagged ones", () => {
+    const repository = run.one(REPOSITORY).inputs;
+    expect(repository.repositoryId).toBe("sms-gateway-test");
+    expect(repository.cleanupPolicyDryRun).toBe(false);
+    expect(repository.cleanupPolicies).toEqual([
+      { id: "keep-10-newest", action: "KEEP", mostRecentVersions: { keepCount: 10 } },
+      { id: "delete-untagged-after-7-days", action: "DELETE", condition: { tagState: "UNTAGGED", olderThan: "7d" } },
+      { id: "delete-after-30-days", action: "DELETE", condition: { tagState: "ANY", olderThan: "30d" } },
+    ]);
   });
 
   test("every resource sits inside a component", () => {
