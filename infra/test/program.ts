@@ -14,7 +14,8 @@ export interface Registered {
   inputs: Record<string, any>;
   dependencies: string[];
   deleteBeforeReplace: boolean;
-  replaceOnChanges: string[];
+  /** Set by runProgram; suites that record registrations their own way may leave it out. */
+  replaceOnChanges?: string[];
   additionalSecretOutputs: string[];
 }
 
