@@ -3,27 +3,36 @@ import { createApiKeyVerifier } from "./apiKeys.ts";
 import type { GatewayConfig } from "./config.ts";
 import { GatewayError, toErrorResponse, toGatewayError } from "./errors.ts";
 import { traceFields, type Logger } from "./log.ts";
+import type { AttemptRecord } from "./delivery/chain.ts";
 import { maskPhone } from "./phone.ts";
-import type { SmsProvider } from "./providers/provider.ts";
+import type { ProviderName } from "./providers/provider.ts";
+import { sendLogLine, sendOutcome, verdictError, type Sender } from "./send.ts";
 import { parseSmsRequest } from "./smsRequest.ts";
 
 export interface AppDeps {
   config: Pick<GatewayConfig, "path" | "apiKeys" | "sendTimeoutMs" | "projectId">;
-  provider: SmsProvider;
+  /** One send: route and attempt chain (send.ts). */
+  send: Sender;
   logger: Logger;
   now?: () => number;
 }
 
-/** One request's state, in `res.locals`: the access log's facts (masked or non-secret only) and the deadline. */
+/** One request's state, in `res.locals`: the log lines' facts (masked or non-secret only) and the deadline. */
 interface RequestState {
   receivedAt: number;
-  provider?: string;
+  /** The provider that sent, or the last one tried. */
+  provider?: ProviderName;
   providerMessageId?: string;
   destination?: string;
+  country?: string;
+  route?: string;
+  attempts?: AttemptRecord[];
   error?: GatewayError;
   deadline?: { signal: AbortSignal; at: number };
-  /** The provider has the SMS: from here the deadline answers 504 through the handler, not 408 itself. */
+  /** The send has started: from here the deadline answers 504 through the handler, not 408 itself. */
   sending?: boolean;
+  /** The sms.send line is written (once per POST). */
+  sendLogged?: boolean;
 }
 
 /**
@@ -74,7 +83,7 @@ function sendError(res: Response, err: unknown): void {
  * The gateway's HTTP surface: Mosaic's GET challenge and POST send on one path, plus /healthz.
  * Built here and started in server.ts, so tests drive it without listening on a configured port.
  */
-export function createApp({ config, provider, logger, now = Date.now }: AppDeps): express.Express {
+export function createApp({ config, send, logger, now = Date.now }: AppDeps): express.Express {
   const verifyApiKey = createApiKeyVerifier(config.apiKeys);
   const app = express();
   app.disable("x-powered-by");
@@ -89,15 +98,35 @@ export function createApp({ config, provider, logger, now = Date.now }: AppDeps)
     next();
   });
 
+  /** The `sms.send` line, once per authenticated POST to the send path, whatever became of it. */
+  function writeSendLog(state: RequestState, error: GatewayError | undefined): void {
+    if (state.sendLogged) return;
+    state.sendLogged = true;
+    const attempts = state.attempts ?? [];
+    const line = sendLogLine({
+      outcome: sendOutcome(error),
+      provider: state.provider ?? attempts.at(-1)?.provider,
+      country: state.country,
+      destination: state.destination,
+      route: state.route,
+      attempts,
+      providerMessageId: state.providerMessageId,
+      latencyMs: now() - state.receivedAt,
+    });
+    logger.log(line.severity, line.message, line.fields);
+  }
+
   function writeAccessLog(req: Request, res: Response, answered: boolean): void {
     const log = stateOf(res);
+    // Refused before the send started (415, 413, bad JSON, a body too slow): the sms.send line is written here.
+    if (log.deadline && !log.sending) writeSendLog(log, log.error);
     const status = answered ? res.statusCode : 499; // 499: the client went away before the answer
     const latencyMs = now() - log.receivedAt;
     const severity = status >= 500 ? "ERROR" : status >= 400 ? "WARNING" : "INFO";
     logger.log(severity, `${req.method} ${req.path} ${status}`, {
       httpRequest: { requestMethod: req.method, requestUrl: req.path, status, latency: `${latencyMs / 1000}s` },
       latencyMs,
-      ...(log.provider && { provider: log.provider }),
+      ...((log.provider ?? log.attempts?.at(-1)?.provider) && { provider: log.provider ?? log.attempts?.at(-1)?.provider }),
       ...(log.providerMessageId && { providerMessageId: log.providerMessageId }),
       ...(log.destination && { destination: log.destination }),
       ...(log.error && { errorCode: log.error.code, ...log.error.context }),
@@ -155,16 +184,26 @@ export function createApp({ config, provider, logger, now = Date.now }: AppDeps)
       if (res.headersSent) return; // the deadline answered while the body was arriving
       const state = stateOf(res);
       state.sending = true;
-      state.provider = provider.name;
-      const sms = parseSmsRequest(req.body);
-      state.destination = maskPhone(sms.destination.e164, sms.destination.callingCode);
-      const { signal, at: deadline } = state.deadline!;
-      const result = await Promise.race([
-        provider.send({ to: sms.destination, body: sms.message, senderId: sms.senderId }, { signal, deadline }),
-        ignoredAbort(signal),
-      ]);
-      state.providerMessageId = result.id;
-      res.set("Cache-Control", "no-store").json({ status: "sent", provider: provider.name, id: result.id });
+      state.attempts = [];
+      try {
+        const sms = parseSmsRequest(req.body);
+        state.destination = maskPhone(sms.destination.e164, sms.destination.callingCode);
+        state.country = sms.destination.country;
+        const { signal, at: deadline } = state.deadline!;
+        const report = await Promise.race([
+          send({ to: sms.destination, body: sms.message, senderId: sms.senderId }, { signal, deadline }, state.attempts),
+          ignoredAbort(signal),
+        ]);
+        state.route = report.route;
+        if (report.verdict.kind !== "sent") throw verdictError(report.verdict, state.country);
+        state.provider = report.verdict.provider;
+        state.providerMessageId = report.verdict.id;
+        writeSendLog(state, undefined);
+        res.set("Cache-Control", "no-store").json({ status: "sent", provider: report.verdict.provider, id: report.verdict.id });
+      } catch (err) {
+        writeSendLog(state, toGatewayError(err));
+        throw err;
+      }
     },
   );
 

@@ -1,13 +1,24 @@
 // zod/mini: the same validator as `zod` with a tree-shakable API: ~13 KB bundled instead of ~730 KB, which
 // took ~25 ms of every cold start (bench/RESULTS.md).
 import * as z from "zod/mini";
+import {
+  entriesWhere,
+  parseRoutes,
+  providersIn,
+  reachesNoAlphanumeric,
+  singleRoute,
+  type RoutingTable,
+} from "./delivery/routes.ts";
+import { isAlphanumericSender, NO_ALPHANUMERIC_SENDER, senderKind } from "./delivery/senderRules.ts";
+import type { ProviderName } from "./providers/provider.ts";
 
 /**
  * The gateway's whole configuration, parsed once from the environment at startup (see main.ts).
  * Error messages name variables and what is wrong with them, never their values.
  */
 
-export type ProviderName = "twilio" | "log";
+export type { ProviderName };
+const PROVIDER_NAMES = ["twilio", "smc", "telnyx", "log"] as const satisfies readonly ProviderName[];
 
 export interface TwilioConfig {
   accountSid: string;
@@ -17,6 +28,36 @@ export interface TwilioConfig {
   /** Use Mosaic's alphanumeric sender_id as the sender where the destination allows it. */
   useSenderId: boolean;
   /** Where the SDK sends requests; default https://api.twilio.com. */
+  apiBaseUrl: string;
+}
+
+/** Salesforce Marketing Cloud MobileConnect: the settings Mosaic's own SMC integration takes (PROVIDERS.md). */
+export interface SmcConfig {
+  subdomain: string;
+  clientId: string;
+  clientSecret: string;
+  /** The encoded id of the MobileConnect message whose text the OTP overrides. */
+  messageId: string;
+  /** `enhanced` (default; `/v2/token`) or `legacy` (`/v1/requestToken`, end of support at Salesforce). */
+  packageType: "enhanced" | "legacy";
+  /** The business unit's MID, sent as the token's `account_id` (enhanced only). */
+  accountId: string | undefined;
+  /** When set, sends subscribe (and resubscribe) the number to this keyword. */
+  keyword: string | undefined;
+  /** Default `https://{subdomain}.auth.marketingcloudapis.com`. */
+  authBaseUrl: string;
+  /** Override; default the token's `rest_instance_url`, else `https://{subdomain}.rest.marketingcloudapis.com`. */
+  restBaseUrl: string | undefined;
+}
+
+/** Telnyx messaging over plain HTTP (developers.telnyx.com, messaging "send-message"). */
+export interface TelnyxConfig {
+  apiKey: string;
+  /** The default sender: an E.164 number, a short code or an alphanumeric id. */
+  fromNumber: string | undefined;
+  /** A messaging profile (number pool, alphanumeric senders); sent with every message when set. */
+  messagingProfileId: string | undefined;
+  /** Default https://api.telnyx.com. */
   apiBaseUrl: string;
 }
 
@@ -32,8 +73,16 @@ export interface GatewayConfig {
   sendTimeoutMs: number;
   /** Expected concurrent requests per instance; sizes the provider connection pool. */
   concurrency: number;
+  /** SMS_PROVIDER: the single route's provider when SMS_ROUTES is not set. */
   provider: ProviderName;
+  /** SMS_ROUTES, or one "*" route with SMS_PROVIDER. */
+  routes: RoutingTable;
+  /** FAILOVER_ON_UNKNOWN: try the next provider even when the last one may have sent (a possible duplicate). */
+  failoverOnUnknown: boolean;
+  /** The settings of each provider the routes use; undefined for the others. */
   twilio: TwilioConfig | undefined;
+  smc: SmcConfig | undefined;
+  telnyx: TelnyxConfig | undefined;
   /** Set on Cloud Run: enables the trace field of log lines. */
   projectId: string | undefined;
 }
@@ -122,7 +171,7 @@ const EnvSchema = z.object({
   SMS_PROVIDER: z.pipe(
     optional,
     z.pipe(
-      z.optional(z.enum(["twilio", "log"], { error: "SMS_PROVIDER must be twilio or log" })),
+      z.optional(z.enum(PROVIDER_NAMES, { error: "SMS_PROVIDER must be twilio, smc, telnyx or log" })),
       z.transform((v: ProviderName | undefined): ProviderName => v ?? "twilio"),
     ),
   ),
@@ -135,6 +184,21 @@ const EnvSchema = z.object({
   TWILIO_MESSAGING_SERVICE_SID: optional,
   TWILIO_USE_SENDER_ID: boolean("TWILIO_USE_SENDER_ID"),
   TWILIO_API_BASE_URL: optional,
+  SMS_ROUTES: optional,
+  FAILOVER_ON_UNKNOWN: boolean("FAILOVER_ON_UNKNOWN"),
+  SMC_SUBDOMAIN: optional,
+  SMC_CLIENT_ID: optional,
+  SMC_CLIENT_SECRET: optional,
+  SMC_MESSAGE_ID: optional,
+  SMC_PACKAGE_TYPE: optional,
+  SMC_ACCOUNT_ID: optional,
+  SMC_KEYWORD: optional,
+  SMC_AUTH_BASE_URL: optional,
+  SMC_REST_BASE_URL: optional,
+  TELNYX_API_KEY: optional,
+  TELNYX_FROM_NUMBER: optional,
+  TELNYX_MESSAGING_PROFILE_ID: optional,
+  TELNYX_API_BASE_URL: optional,
 });
 
 type Env = z.infer<typeof EnvSchema>;
@@ -235,6 +299,105 @@ function parseTwilio(env: Env, problems: string[]): TwilioConfig | undefined {
   return { accountSid, auth, sender, useSenderId: env.TWILIO_USE_SENDER_ID, apiBaseUrl };
 }
 
+/** Printable ASCII without spaces: ids and secrets as consoles issue them. */
+const TOKEN = /^[\x21-\x7e]+$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function required(name: string, value: string | undefined, problems: string[], shape?: [RegExp, string]): string | undefined {
+  if (value === undefined) problems.push(`${name} is required`);
+  else if (shape && !shape[0].test(value)) problems.push(`${name} must be ${shape[1]}`);
+  else return value;
+  return undefined;
+}
+
+function parseSmc(env: Env, problems: string[]): SmcConfig | undefined {
+  const before = problems.length;
+  const subdomain = required("SMC_SUBDOMAIN", env.SMC_SUBDOMAIN, problems, [
+    /^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/,
+    "the tenant subdomain of the package's endpoints (letters, digits, hyphens)",
+  ]);
+  const clientId = required("SMC_CLIENT_ID", env.SMC_CLIENT_ID, problems, [TOKEN, "printable characters without spaces"]);
+  const clientSecret = required("SMC_CLIENT_SECRET", env.SMC_CLIENT_SECRET, problems, [TOKEN, "printable characters without spaces"]);
+  const messageId = required("SMC_MESSAGE_ID", env.SMC_MESSAGE_ID, problems, [
+    /^[A-Za-z0-9_=-]{1,100}$/,
+    "the MobileConnect message's encoded id (e.g. MzA6Nzg6MA)",
+  ]);
+  const packageType = env.SMC_PACKAGE_TYPE ?? "enhanced";
+  if (packageType !== "enhanced" && packageType !== "legacy") problems.push("SMC_PACKAGE_TYPE must be enhanced or legacy");
+  const accountId = env.SMC_ACCOUNT_ID;
+  if (accountId !== undefined && !/^\d{1,12}$/.test(accountId)) problems.push("SMC_ACCOUNT_ID must be the business unit's MID (digits)");
+  if (accountId !== undefined && packageType === "legacy") problems.push("SMC_ACCOUNT_ID applies to enhanced packages only");
+  const keyword = env.SMC_KEYWORD;
+  if (keyword !== undefined && !/^[A-Za-z0-9_-]{1,50}$/.test(keyword)) {
+    problems.push("SMC_KEYWORD must be a MobileConnect keyword (letters, digits, _ or -)");
+  }
+  const authBaseUrl = parseBaseUrl(
+    "SMC_AUTH_BASE_URL",
+    env.SMC_AUTH_BASE_URL,
+    `https://${subdomain ?? "invalid"}.auth.marketingcloudapis.com`,
+    problems,
+  );
+  const restBaseUrl = env.SMC_REST_BASE_URL === undefined ? undefined : parseBaseUrl("SMC_REST_BASE_URL", env.SMC_REST_BASE_URL, "", problems);
+  if (problems.length > before || !subdomain || !clientId || !clientSecret || !messageId) return undefined;
+  return {
+    subdomain,
+    clientId,
+    clientSecret,
+    messageId,
+    packageType: packageType as SmcConfig["packageType"],
+    accountId,
+    keyword,
+    authBaseUrl,
+    restBaseUrl,
+  };
+}
+
+function parseTelnyx(env: Env, problems: string[]): TelnyxConfig | undefined {
+  const before = problems.length;
+  const apiKey = required("TELNYX_API_KEY", env.TELNYX_API_KEY, problems, [TOKEN, "printable characters without spaces"]);
+  const fromNumber = env.TELNYX_FROM_NUMBER;
+  const profile = env.TELNYX_MESSAGING_PROFILE_ID;
+  const kind = fromNumber === undefined ? undefined : senderKind(fromNumber);
+  if (fromNumber !== undefined && (kind === undefined || kind === "messaging_service")) {
+    problems.push("TELNYX_FROM_NUMBER must be an E.164 number, a short code or an alphanumeric sender (1-11 letters, digits, spaces)");
+  } else if (kind === "alphanumeric" && profile === undefined) {
+    problems.push("TELNYX_FROM_NUMBER is an alphanumeric sender: Telnyx requires TELNYX_MESSAGING_PROFILE_ID with it");
+  }
+  if (profile !== undefined && !UUID.test(profile)) problems.push("TELNYX_MESSAGING_PROFILE_ID must be a messaging profile id (a UUID)");
+  if (fromNumber === undefined && profile === undefined) {
+    problems.push("one of TELNYX_FROM_NUMBER or TELNYX_MESSAGING_PROFILE_ID is required");
+  }
+  const apiBaseUrl = parseBaseUrl("TELNYX_API_BASE_URL", env.TELNYX_API_BASE_URL, "https://api.telnyx.com", problems);
+  if (problems.length > before || !apiKey) return undefined;
+  return { apiKey, fromNumber, messagingProfileId: profile, apiBaseUrl };
+}
+
+type ProviderSettings = Pick<GatewayConfig, "twilio" | "smc" | "telnyx">;
+
+/** Routes that the settings cannot serve: alphanumeric senders Telnyx cannot use, or that reach US/CA/PR. */
+function crossCheck(routes: RoutingTable, settings: ProviderSettings, problems: string[]): void {
+  const telnyx = settings.telnyx;
+  if (!telnyx) return;
+  const alphanumeric = entriesWhere(
+    routes,
+    (e) => e.provider === "telnyx" && (e.useSenderId || (e.from !== undefined && isAlphanumericSender(e.from))),
+  );
+  if (alphanumeric.length > 0 && telnyx.messagingProfileId === undefined) {
+    problems.push(`${alphanumeric.join(", ")}: an alphanumeric sender on telnyx needs TELNYX_MESSAGING_PROFILE_ID`);
+  }
+  if (telnyx.fromNumber !== undefined && isAlphanumericSender(telnyx.fromNumber)) {
+    const reach = entriesWhere(
+      routes,
+      (e, key) => e.provider === "telnyx" && e.from === undefined && reachesNoAlphanumeric(key, (c) => routes.byCountry.has(c)),
+    );
+    if (reach.length > 0) {
+      problems.push(
+        `${reach.join(", ")}: TELNYX_FROM_NUMBER is alphanumeric and ${[...NO_ALPHANUMERIC_SENDER].join(", ")} refuse alphanumeric senders (give these entries a "from")`,
+      );
+    }
+  }
+}
+
 function trimmedOrUndefined(v: string | undefined): string | undefined {
   return v === undefined || v.trim() === "" ? undefined : v.trim();
 }
@@ -248,12 +411,43 @@ export function parseConfig(env: Record<string, string | undefined>): GatewayCon
 
   const provider = result.success ? result.data.SMS_PROVIDER : trimmedOrUndefined(env.SMS_PROVIDER) ?? "twilio";
   const apiKeys = parseApiKeys(trimmedOrUndefined(env.GATEWAY_API_KEY), problems);
-  // The Twilio checks run on the raw strings too, so one start reports every problem, not the first batch.
-  const twilioEnv = result.success
+  // The provider checks run on the raw strings too, so one start reports every problem, not the first batch.
+  const e0 = result.success
     ? result.data
     : ({ ...Object.fromEntries(Object.keys(EnvSchema.shape).map((k) => [k, trimmedOrUndefined(env[k])])),
-        TWILIO_USE_SENDER_ID: false } as unknown as Env);
-  const twilio = provider === "twilio" ? parseTwilio(twilioEnv, problems) : undefined;
+        TWILIO_USE_SENDER_ID: false, FAILOVER_ON_UNKNOWN: false } as unknown as Env);
+
+  // SMS_ROUTES, when set, names the providers; otherwise SMS_PROVIDER serves every country.
+  let routes: RoutingTable | undefined;
+  let used: Set<ProviderName>;
+  if (e0.SMS_ROUTES !== undefined) {
+    const parsed = parseRoutes(e0.SMS_ROUTES, { defaultUseSenderId: (p) => p === "twilio" && e0.TWILIO_USE_SENDER_ID });
+    if (parsed.ok) {
+      routes = parsed.table;
+      used = providersIn(parsed.table);
+    } else {
+      problems.push(...parsed.problems);
+      used = parsed.providers;
+    }
+  } else {
+    const single = (PROVIDER_NAMES as readonly string[]).includes(provider) ? (provider as ProviderName) : "twilio";
+    routes = singleRoute(single, single === "twilio" && e0.TWILIO_USE_SENDER_ID);
+    used = new Set([single]);
+  }
+  const viaRoutes = (name: ProviderName) => (p: string) => (e0.SMS_ROUTES === undefined ? p : `${p} (SMS_ROUTES uses ${name})`);
+  const settingsFor = <T>(name: ProviderName, parse: (env: Env, problems: string[]) => T | undefined): T | undefined => {
+    if (!used.has(name)) return undefined;
+    const own: string[] = [];
+    const settings = parse(e0, own);
+    problems.push(...own.map(viaRoutes(name)));
+    return settings;
+  };
+  const settings: ProviderSettings = {
+    twilio: settingsFor("twilio", parseTwilio),
+    smc: settingsFor("smc", parseSmc),
+    telnyx: settingsFor("telnyx", parseTelnyx),
+  };
+  if (routes) crossCheck(routes, settings, problems);
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const e = result.data;
   return {
@@ -264,7 +458,9 @@ export function parseConfig(env: Record<string, string | undefined>): GatewayCon
     sendTimeoutMs: e.SEND_TIMEOUT_MS,
     concurrency: e.CONCURRENCY,
     provider: e.SMS_PROVIDER,
-    twilio,
+    routes: routes!,
+    failoverOnUnknown: e.FAILOVER_ON_UNKNOWN,
+    ...settings,
     projectId: e.GOOGLE_CLOUD_PROJECT,
   };
 }

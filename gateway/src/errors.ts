@@ -12,8 +12,9 @@ export type ErrorCode =
   | "payload_too_large"
   | "header_too_large"
   | "unsupported_media_type"
+  | "country_not_allowed"
   | "destination_rejected"
-  | "provider_error"
+  | "provider_rejected"
   | "provider_rate_limited"
   | "provider_timeout"
   | "signature_missing"
@@ -32,8 +33,11 @@ const STATUS: Record<ErrorCode, number> = {
   payload_too_large: 413,
   header_too_large: 431,
   unsupported_media_type: 415,
+  // No route serves the destination's country (SMS_ROUTES without its code or "*"); issue 11's allow-list too.
+  country_not_allowed: 403,
   destination_rejected: 422,
-  provider_error: 502,
+  // Every provider of the route refused the SMS for a reason of ours: certainly not sent.
+  provider_rejected: 502,
   provider_rate_limited: 503,
   provider_timeout: 504,
   // Delivery receipts (receipts/): a provider's callback that cannot be trusted changes nothing.

@@ -7,8 +7,9 @@ import { ConfigError, parseConfig } from "./config.ts";
 import { connectionLimits } from "./connectionLimits.ts";
 import { createLogger } from "./log.ts";
 import { createBatchingSink } from "./logSink.ts";
-import { createProvider } from "./providers/registry.ts";
+import { createProviders } from "./providers/registry.ts";
 import { runtimeVersion } from "./runtime.ts";
+import { createSender } from "./send.ts";
 import { serve } from "./server.ts";
 
 const sink = createBatchingSink((chunk) => process.stdout.write(chunk));
@@ -26,11 +27,12 @@ function loadConfig() {
 }
 
 const config = loadConfig();
-const provider = createProvider(config, logger);
-if (provider.name === "log") {
+const { providers, warmUp: warmUpProviders, close: closeProviders } = createProviders(config, logger);
+if (providers.has("log")) {
   logger.warn("SMS_PROVIDER=log: SMS are logged (redacted) and NOT delivered; for development only");
 }
-const app = createApp({ config, provider, logger });
+const send = createSender({ table: config.routes, providers, failoverOnUnknown: config.failoverOnUnknown, now: Date.now });
+const app = createApp({ config, send, logger });
 
 /**
  * Load the provider SDK when nothing is waiting: after the first answer (on Cloud Run, the startup probe's) or
@@ -44,8 +46,8 @@ function warmUp(): void {
   if (!warmUpPending) return;
   warmUpPending = false;
   clearTimeout(warmUpTimer);
-  provider.warmUp?.().catch((err: unknown) => {
-    logger.error("provider warm-up failed", { provider: provider.name, error: err instanceof Error ? err.name : "unknown" });
+  warmUpProviders().catch((err: unknown) => {
+    logger.error("provider warm-up failed", { error: err instanceof Error ? err.name : "unknown" });
   });
 }
 const server = await serve(
@@ -55,7 +57,14 @@ const server = await serve(
   },
   { port: config.port, host: config.host, logger, limits: connectionLimits(config) },
 );
-logger.info("listening", { port: server.port, path: config.path, provider: provider.name, runtime: runtimeVersion() });
+logger.info("listening", {
+  port: server.port,
+  path: config.path,
+  providers: [...providers.keys()],
+  routes: [...config.routes.byCountry.keys(), ...(config.routes.fallback ? ["*"] : [])],
+  failoverOnUnknown: config.failoverOnUnknown,
+  runtime: runtimeVersion(),
+});
 warmUpTimer = setTimeout(warmUp, WARM_UP_IDLE_MS);
 
 let stopping = false;
@@ -65,7 +74,7 @@ function stop(signal: string) {
   logger.info("signal received", { signal });
   // A SIGTERM listener replaces the default exit on both runtimes (deno#28081): exit explicitly.
   void server.shutdown().finally(() => {
-    provider.close?.();
+    closeProviders();
     sink.flush();
     process.exit(0);
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { runChain, type ChainStep } from "../src/delivery/chain.ts";
 import type { RouteEntry } from "../src/delivery/routes.ts";
 import { parseE164 } from "../src/phone.ts";
-import type { AttemptContext, AttemptProvider, ProviderName, SendOutcome } from "../src/providers/provider.ts";
+import type { AttemptContext, SmsProvider, ProviderName, SendOutcome } from "../src/providers/provider.ts";
 
 /**
  * The failover rules on fake providers and an injected clock: every decision visible, no sockets, no timers.
@@ -24,7 +24,7 @@ function harness(scripts: Partial<Record<ProviderName, Script>>, order: Provider
   const calls: { provider: ProviderName; ctx: AttemptContext; at: number }[] = [];
   const controller = new AbortController();
   const steps: ChainStep[] = order.map((name, i) => {
-    const provider: AttemptProvider = {
+    const provider: SmsProvider = {
       name,
       async attempt(_sms, ctx) {
         calls.push({ provider: name, ctx, at: clock });
@@ -125,6 +125,20 @@ describe("the attempt chain", () => {
       failover: true,
       verdict: { kind: "unknown", provider: "twilio", deadline: true },
       calls: { twilio: 1, telnyx: 0, smc: 0 },
+    },
+    {
+      name: "the first entry could not start in its share → the next one tries",
+      scripts: { twilio: rejected("not_started"), telnyx: sent("T-1") },
+      failover: false,
+      verdict: { kind: "sent", provider: "telnyx", id: "T-1" },
+      calls: { twilio: 1, telnyx: 1, smc: 0 },
+    },
+    {
+      name: "the last entry could not start in time (a connection came too late) → timeout",
+      scripts: { twilio: rejected(), telnyx: rejected(), smc: rejected("not_started") },
+      failover: false,
+      verdict: { kind: "timeout" },
+      calls: { twilio: 1, telnyx: 1, smc: 1 },
     },
     {
       name: "the last entry rejected because the deadline passed before it wrote → timeout",

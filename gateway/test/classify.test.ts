@@ -66,7 +66,7 @@ describe("SMC send answers", () => {
     ["404 unknown message → ours", answer(404, { message: "x" }), { kind: "provider_rejected", code: "404" }],
     ["429/50100 → throttled, Retry-After kept", answer(429, { errorcode: 50100, retryAfter: 5 }, { "retry-after": "5" }), { kind: "provider_rejected", code: "50100", throttled: true, retryAfterMs: 5000 }],
     ["429/50100 with retryAfter only in the body", answer(429, { errorcode: 50100, retryAfter: 2 }), { kind: "provider_rejected", code: "50100", throttled: true, retryAfterMs: 2000 }],
-    ["429/50200 blocked → throttled, nothing to wait for", answer(429, { errorcode: 50200 }), { kind: "provider_rejected", code: "50200", throttled: true }],
+    ["429/50200 blocked → throttled, nothing to wait for", answer(429, { errorcode: 50200 }), { kind: "provider_rejected", code: "50200", throttled: true, noRetry: true }],
     ["500 → unknown", answer(500, { message: "x" }), { kind: "unknown", code: "500" }],
     ["502 that is not JSON → unknown", answer(502, "<html>bad gateway</html>"), { kind: "unknown", code: "502" }],
     ["308 → ours, not followed", answer(308, ""), { kind: "provider_rejected", code: "308" }],
@@ -94,7 +94,7 @@ describe("SMC token answers", () => {
     ["200 without expires_in", "enhanced", answer(200, { access_token: "x" }), { kind: "provider_rejected", code: "token_200" }],
     ["401 invalid client", "enhanced", answer(401, { error: "invalid_client" }), { kind: "provider_rejected", code: "token_401" }],
     ["400", "legacy", answer(400, {}), { kind: "provider_rejected", code: "token_400" }],
-    ["429", "enhanced", answer(429, { errorcode: 50100 }), { kind: "provider_rejected", code: "token_429", throttled: true }],
+    ["429", "enhanced", answer(429, { errorcode: 50100 }), { kind: "provider_rejected", code: "token_429", throttled: true, noRetry: true }],
     ["500: the SMS was never sent", "enhanced", answer(500, ""), { kind: "provider_rejected", code: "token_500" }],
     ["307", "enhanced", answer(307, ""), { kind: "provider_rejected", code: "token_307" }],
   ] as const)("%s", (_label, packageType, input, expected) => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, DRAIN_TIMEOUT_MS, parseConfig, secretSafeUrlProblem } from "../src/config.ts";
+import { problemsOf } from "./support.ts";
 
 const SID = `AC${"0".repeat(32)}`;
 const base = {
@@ -8,16 +9,6 @@ const base = {
   TWILIO_AUTH_TOKEN: "secret-token-value",
   TWILIO_FROM_NUMBER: "+15005550006",
 };
-
-function problemsOf(env: Record<string, string | undefined>): string[] {
-  try {
-    parseConfig(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error("expected a ConfigError");
-}
 
 describe("parseConfig", () => {
   it("applies the documented defaults", () => {
@@ -94,7 +85,7 @@ describe("parseConfig", () => {
     ["a timeout no attempt fits in", { ...base, SEND_TIMEOUT_MS: "499" }, ["SEND_TIMEOUT_MS must be a whole number from 500 to 8000"]],
     // A 10 s send would be cut off mid-flight by the 8 s SIGTERM drain, after the provider received it (issue 8).
     ["a timeout longer than the drain", { ...base, SEND_TIMEOUT_MS: "10000" }, ["SEND_TIMEOUT_MS must be a whole number from 500 to 8000 (a send accepted just before SIGTERM must be answered inside the 8 s drain)"]],
-    ["an unknown provider", { ...base, SMS_PROVIDER: "carrier-pigeon" }, ["SMS_PROVIDER must be twilio or log"]],
+    ["an unknown provider", { ...base, SMS_PROVIDER: "carrier-pigeon" }, ["SMS_PROVIDER must be twilio, smc, telnyx or log"]],
     ["a bad boolean", { ...base, TWILIO_USE_SENDER_ID: "yes" }, ["TWILIO_USE_SENDER_ID must be true or false"]],
     ["a bad host", { ...base, HOST: "0.0.0.0; rm" }, ["HOST must be an IP address"]],
     ["a bad path", { ...base, GATEWAY_PATH: "send sms" }, ["GATEWAY_PATH must start with /"]],

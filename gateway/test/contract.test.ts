@@ -1,22 +1,25 @@
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GatewayError } from "../src/errors.ts";
-import type { OutgoingSms, SmsProvider } from "../src/providers/provider.ts";
+import type { AttemptContext, OutgoingSms, SendOutcome, SmsProvider } from "../src/providers/provider.ts";
 import { API_KEY, OTP_BODY, SECOND_KEY, errorCode, post, startTestGateway, type TestGateway } from "./support.ts";
 
 /** A provider that records what it was asked and answers as told. */
 function recordingProvider() {
   const sent: OutgoingSms[] = [];
-  let next: (() => Promise<{ id: string }>) | undefined;
+  let next: ((ctx: AttemptContext) => Promise<SendOutcome>) | undefined;
   const provider: SmsProvider = {
     name: "twilio",
-    async send(sms) {
+    async attempt(sms, ctx) {
       sent.push(sms);
-      return next ? next() : { id: `SM${sent.length}` };
+      return next ? next(ctx) : { kind: "sent", id: `SM${sent.length}` };
     },
   };
   return { provider, sent, answerWith: (fn: typeof next) => void (next = fn) };
 }
+
+/** Resolves with `outcome` once the deadline has aborted the attempt. */
+const atDeadline = (outcome: SendOutcome) => (ctx: AttemptContext) =>
+  new Promise<SendOutcome>((resolve) => ctx.signal.addEventListener("abort", () => resolve(outcome)));
 
 /** Writes raw bytes and returns what the server answered (status line + headers + body) when it closes. */
 function rawRequest(port: number, payload: string, waitForClose = true): Promise<string> {
@@ -135,20 +138,19 @@ describe("Mosaic's contract", () => {
       expect(answer.startsWith("HTTP/1.1 401")).toBe(true);
     });
 
-    it.each([
-      ["destination_rejected", 422],
-      ["provider_error", 502],
-      ["provider_rate_limited", 503],
-      ["provider_timeout", 504],
-      ["outcome_unknown", 502],
-      ["outcome_unknown at the deadline", 504],
-    ] as const)("maps a provider's %s to %i", async (label, status) => {
-      const code = label === "outcome_unknown at the deadline" ? "outcome_unknown" : label;
-      rec.answerWith(() => Promise.reject(new GatewayError(code, `provider said ${code}`, { atDeadline: label !== code })));
+    it.each<[string, (ctx: AttemptContext) => Promise<SendOutcome>, number, string, string]>([
+      ["destination rejected", async () => ({ kind: "destination_rejected", code: "21610", reason: "the recipient opted out (STOP)" }), 422, "destination_rejected", "Twilio permanently rejected the destination: the recipient opted out (STOP)"],
+      ["provider rejected", async () => ({ kind: "provider_rejected", code: "21606", reason: "Twilio refused the SMS (error 21606)" }), 502, "provider_rejected", "every provider refused the SMS, last Twilio: Twilio refused the SMS (error 21606); the SMS was not sent"],
+      ["provider rejected, throttled", async () => ({ kind: "provider_rejected", code: "20429", reason: "Twilio is rate limiting", throttled: true }), 503, "provider_rate_limited", "Twilio is rate limiting after the retries that fit; the SMS was not sent"],
+      ["unknown", async () => ({ kind: "unknown", code: "20500", reason: "Twilio answered 500" }), 502, "outcome_unknown", "Twilio answered 500: the SMS may or may not have been sent"],
+      ["unknown at the deadline", atDeadline({ kind: "unknown", code: "deadline", reason: "Twilio did not answer before the deadline" }), 504, "outcome_unknown", "Twilio did not answer before the deadline: the SMS may or may not have been sent"],
+      ["not written by the deadline", atDeadline({ kind: "provider_rejected", code: "not_started", reason: "no time left to send to Twilio" }), 504, "provider_timeout", "no time left after twilio rejected the SMS; the SMS was not sent"],
+    ])("maps a provider's %s to %i %s", async (_label, answer, status, code, message) => {
+      rec.answerWith(answer);
       try {
         const res = await post(`${gw.url}/send-sms`, OTP_BODY);
         expect(res.status).toBe(status);
-        expect(await res.json()).toEqual({ error: { code, message: `provider said ${code}` } });
+        expect(await res.json()).toEqual({ error: { code, message } });
       } finally {
         rec.answerWith(undefined);
       }
@@ -181,7 +183,7 @@ describe("Mosaic's contract", () => {
 
 describe("deadlines", () => {
   it("answers 504 outcome_unknown at SEND_TIMEOUT_MS when the provider never settles (it may have sent)", async () => {
-    const never: SmsProvider = { name: "twilio", send: () => new Promise(() => {}) };
+    const never: SmsProvider = { name: "twilio", attempt: () => new Promise(() => {}) };
     const gw = await startTestGateway({ provider: never, sendTimeoutMs: 300 });
     try {
       const started = performance.now();
@@ -215,15 +217,16 @@ describe("deadlines", () => {
   });
 
   it("hands the provider the deadline and an abort signal", async () => {
-    let seen: { deadline: number; aborted: boolean } | undefined;
+    let seen: { deadline: number; startBy: number; aborted: boolean } | undefined;
     const provider: SmsProvider = {
       name: "twilio",
-      send: (_sms, ctx) => {
-        seen = { deadline: ctx.deadline, aborted: ctx.signal.aborted };
-        return new Promise((_, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason)));
+      attempt: (_sms, ctx) => {
+        seen = { deadline: ctx.deadline, startBy: ctx.startBy, aborted: ctx.signal.aborted };
+        return atDeadline({ kind: "unknown", code: "deadline", reason: "no answer" })(ctx);
       },
     };
-    const gw = await startTestGateway({ provider, sendTimeoutMs: 150 });
+    // Long enough for the chain to start an attempt (it needs MIN_ATTEMPT_MS = 150 ms left).
+    const gw = await startTestGateway({ provider, sendTimeoutMs: 400 });
     try {
       const before = Date.now();
       const res = await post(`${gw.url}/send-sms`, OTP_BODY);
@@ -231,9 +234,11 @@ describe("deadlines", () => {
       expect(res.status).toBe(504);
       expect(seen!.aborted).toBe(false);
       // The deadline is after the request was sent, and it had passed when the 504 came back (a bound on
-      // before + 150 failed on a loaded machine: the request can take longer than that to arrive).
+      // before + the timeout failed on a loaded machine: the request can take longer than that to arrive).
       expect(seen!.deadline).toBeGreaterThan(before);
       expect(seen!.deadline).toBeLessThanOrEqual(after);
+      // The only entry of its route may start requests until the deadline itself.
+      expect(seen!.startBy).toBe(seen!.deadline);
     } finally {
       await gw.close();
     }

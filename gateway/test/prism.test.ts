@@ -18,11 +18,13 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { TwilioConfig } from "../src/config.ts";
 import { createApp } from "../src/app.ts";
-import { GatewayError } from "../src/errors.ts";
+import { singleRoute } from "../src/delivery/routes.ts";
 import { createLogger } from "../src/log.ts";
 import { parseE164 } from "../src/phone.ts";
+import { createHttpTransport } from "../src/providers/transport.ts";
 import { createTwilioProvider } from "../src/providers/twilio/index.ts";
 import { createTwilioTransport } from "../src/providers/twilio/httpClient.ts";
+import { createSender } from "../src/send.ts";
 import { REPO_ROOT } from "../../scripts/processes.ts";
 import { ACCOUNT_SID, AUTH_TOKEN, SERVICE_SID, twilioConfig } from "./support.ts";
 
@@ -111,16 +113,18 @@ function prismConfig(overrides: Partial<TwilioConfig> = {}): TwilioConfig {
 }
 
 function sendOnce(config: TwilioConfig, to = TO) {
-  const provider = createTwilioProvider(config, { maxSockets: 4 });
+  const transport = createHttpTransport({ maxSockets: 4 });
+  const provider = createTwilioProvider(config, { transport });
   const destination = parseE164(to);
   if (!destination) throw new Error(`test setup: ${to} is not E.164`);
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error("test deadline")), 10_000);
+  const deadline = Date.now() + 10_000;
   return provider
-    .send({ to: destination, body: OTP_TEXT, senderId: undefined }, { signal: controller.signal, deadline: Date.now() + 10_000 })
+    .attempt({ to: destination, body: OTP_TEXT, senderId: undefined }, { signal: controller.signal, deadline, startBy: deadline, sender: {} })
     .finally(() => {
       clearTimeout(timer);
-      provider.close?.();
+      transport.close();
     });
 }
 
@@ -144,15 +148,22 @@ describe("Twilio SDK sends pass Prism's validation of Twilio's OpenAPI spec", ()
     const before = verdicts();
     const result = await sendOnce(config());
     // Prism answers the spec's example resource.
-    expect(result.id).toMatch(/^SM[0-9a-fA-F]{32}$/);
+    expect(result).toEqual({ kind: "sent", id: expect.stringMatching(/^SM[0-9a-fA-F]{32}$/) });
     await settled(() => expect(verdicts()).toEqual({ passed: before.passed + 1, failed: before.failed }));
   });
 
   it("a whole app POST reaches Prism and answers 200 with the SID", async () => {
-    const provider = createTwilioProvider(prismConfig(), { maxSockets: 4 });
+    const transport = createHttpTransport({ maxSockets: 4 });
+    const provider = createTwilioProvider(prismConfig(), { transport });
+    const send = createSender({
+      table: singleRoute("twilio", false),
+      providers: new Map([["twilio", provider]]),
+      failoverOnUnknown: false,
+      now: Date.now,
+    });
     const app = createApp({
-      config: { path: "/send-sms", apiKeys: ["prism-test-gateway-key"], sendTimeoutMs: 10_000, projectId: undefined },
-      provider,
+      config: { path: "/send-sms", apiKeys: ["prism-test-gateway-key"], sendTimeoutMs: 8000, projectId: undefined },
+      send,
       logger: createLogger(() => {}),
     });
     const server = http.createServer(app);
@@ -169,7 +180,7 @@ describe("Twilio SDK sends pass Prism's validation of Twilio's OpenAPI spec", ()
       expect(await res.json()).toMatchObject({ status: "sent", provider: "twilio", id: expect.stringMatching(/^SM/) });
       await settled(() => expect(verdicts()).toEqual({ passed: before.passed + 1, failed: before.failed }));
     } finally {
-      provider.close?.();
+      transport.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
@@ -178,10 +189,10 @@ describe("Twilio SDK sends pass Prism's validation of Twilio's OpenAPI spec", ()
 
 describe("Prism's validation is on: requests that break the spec are refused", () => {
   it("the transport's POST without `To` gets 422 naming the missing property", async () => {
-    const transport = createTwilioTransport({ baseUrl: prismUrl, maxSockets: 1 });
+    const transport = createHttpTransport({ maxSockets: 1 });
     try {
       const before = verdicts();
-      const res = await transport.bind({ signal: AbortSignal.timeout(10_000), startBy: Date.now() + 10_000 }).request({
+      const res = await createTwilioTransport(transport, prismUrl).bind({ signal: AbortSignal.timeout(10_000), startBy: Date.now() + 10_000 }).request({
         method: "POST",
         uri: `https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`,
         username: ACCOUNT_SID,
@@ -197,15 +208,9 @@ describe("Prism's validation is on: requests that break the spec are refused", (
     }
   });
 
-  it("a provider configured with a malformed Messaging Service SID fails the send (502 provider_error)", async () => {
+  it("a provider configured with a malformed Messaging Service SID: Twilio refuses it, certainly not sent", async () => {
     const config = prismConfig({ sender: { kind: "messagingService", messagingServiceSid: "MG123" } });
-    const error = await sendOnce(config).then(
-      () => undefined,
-      (err: unknown) => err,
-    );
-    expect(error).toBeInstanceOf(GatewayError);
-    expect((error as GatewayError).code).toBe("provider_error");
-    expect((error as GatewayError).status).toBe(502);
+    expect(await sendOnce(config)).toMatchObject({ kind: "provider_rejected" });
     await settled(() => expect(prismLog).toContain('MessagingServiceSid must match pattern "^MG[0-9a-fA-F]{32}$"'));
   });
 

@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startFakeTwilio, type FakeTwilio } from "../../scripts/emulators/twilio.ts";
 import { twilioSignature } from "../../scripts/emulators/signing.ts";
+import { createHttpTransport } from "../src/providers/transport.ts";
 import { createTwilioTransport } from "../src/providers/twilio/httpClient.ts";
 import { createMessagesApi } from "../src/providers/twilio/sdk.ts";
 import {
@@ -231,7 +232,7 @@ describe("twilioReceiptAvailability (the startup log's answer)", () => {
 describe("end to end: a real SDK send with StatusCallback, the emulator's signed callbacks", () => {
   let fake: FakeTwilio;
   let liveGateway: ReceiptServer;
-  const transport = createTwilioTransport({ baseUrl: "http://127.0.0.1:9", maxSockets: 2 });
+  const transport = createHttpTransport({ maxSockets: 2 });
 
   beforeAll(async () => {
     fake = await startFakeTwilio();
@@ -245,23 +246,19 @@ describe("end to end: a real SDK send with StatusCallback, the emulator's signed
   });
 
   async function sendWithCallback(): Promise<string> {
-    const sdkTransport = createTwilioTransport({ baseUrl: fake.url, maxSockets: 2 });
-    try {
-      const message = await createMessagesApi(ACCOUNT_SID, AUTH_TOKEN, {
-        accountSid: ACCOUNT_SID,
-        httpClient: sdkTransport.bind({ signal: new AbortController().signal, startBy: Date.now() + 10_000 }),
-        autoRetry: false,
-      }).create({
-        to: TO,
-        from: "+15005550006",
-        body: "Your code is 735105",
-        statusCallback: twilioStatusCallbackUrl(liveGateway.url, Date.now()),
-        validityPeriod: 600,
-      });
-      return String(message.sid);
-    } finally {
-      sdkTransport.close();
-    }
+    const sdkTransport = createTwilioTransport(transport, fake.url);
+    const message = await createMessagesApi(ACCOUNT_SID, AUTH_TOKEN, {
+      accountSid: ACCOUNT_SID,
+      httpClient: sdkTransport.bind({ signal: new AbortController().signal, startBy: Date.now() + 10_000 }),
+      autoRetry: false,
+    }).create({
+      to: TO,
+      from: "+15005550006",
+      body: "Your code is 735105",
+      statusCallback: twilioStatusCallbackUrl(liveGateway.url, Date.now()),
+      validityPeriod: 600,
+    });
+    return String(message.sid);
   }
 
   it("sent, then delivered: both verified by the SDK's validator and logged, the text nowhere", async () => {

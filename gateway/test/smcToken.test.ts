@@ -88,7 +88,7 @@ describe("SMC token cache", () => {
   it("a send stops waiting at its startBy; the request goes on and serves the next send", async () => {
     const h = harness();
     const late = await h.cache.get(new AbortController().signal, h.now());
-    expect(late).toEqual({ kind: "provider_rejected", code: "token_wait", reason: "SMC token not obtained in time (the SMS was not sent)" });
+    expect(late).toEqual({ kind: "provider_rejected", code: "not_started", reason: "SMC token not obtained in time (the SMS was not sent)" });
     expect(h.pending).toHaveLength(1);
     h.grant();
     await flush();
@@ -100,6 +100,6 @@ describe("SMC token cache", () => {
     const h = harness();
     const controller = new AbortController();
     controller.abort();
-    expect(await h.cache.get(controller.signal, h.now() + 2000)).toMatchObject({ kind: "provider_rejected", code: "token_wait" });
+    expect(await h.cache.get(controller.signal, h.now() + 2000)).toMatchObject({ kind: "provider_rejected", code: "not_started" });
   });
 });

@@ -1,9 +1,13 @@
+import { expect } from "vitest";
 import { createApp } from "../src/app.ts";
-import type { TwilioConfig } from "../src/config.ts";
+import { ConfigError, parseConfig, type TwilioConfig } from "../src/config.ts";
 import type { ConnectionLimits } from "../src/connectionLimits.ts";
+import { singleRoute, type RoutingTable } from "../src/delivery/routes.ts";
 import { createLogger, type Logger } from "../src/log.ts";
 import type { SmsProvider } from "../src/providers/provider.ts";
+import { createHttpTransport, type HttpTransport, type HttpTransportOptions } from "../src/providers/transport.ts";
 import { createTwilioProvider } from "../src/providers/twilio/index.ts";
+import { createSender } from "../src/send.ts";
 import { serve } from "../src/server.ts";
 
 export const API_KEY = "test-key-2f1c9a7e5b3d4c6a";
@@ -30,9 +34,20 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-/** The real app and server on 127.0.0.1:0, logs captured in memory instead of stdout. */
+type ProviderFactory = (logger: Logger, transport: HttpTransport) => SmsProvider;
+
+/**
+ * The real app, send path and server on 127.0.0.1:0, logs captured in memory instead of stdout. One provider
+ * (default: Twilio at `twilioBaseUrl`) on a single "*" route, or several behind `routes`. The providers share one
+ * transport, closed with the gateway.
+ */
 export async function startTestGateway(options: {
-  provider?: SmsProvider | ((logger: Logger) => SmsProvider);
+  provider?: SmsProvider | ProviderFactory;
+  providers?: ProviderFactory[];
+  routes?: RoutingTable;
+  failoverOnUnknown?: boolean;
+  /** The shared transport's settings; default 8 sockets per host on the real clock. */
+  transport?: HttpTransportOptions;
   twilioBaseUrl?: string;
   sendTimeoutMs?: number;
   path?: string;
@@ -42,11 +57,22 @@ export async function startTestGateway(options: {
 }): Promise<TestGateway> {
   const logs: string[] = [];
   const logger = createLogger((line) => logs.push(line));
-  const provider =
-    typeof options.provider === "function"
-      ? options.provider(logger)
-      : (options.provider ??
-        createTwilioProvider(twilioConfig(options.twilioBaseUrl ?? "http://127.0.0.1:9"), { maxSockets: 8 }));
+  const transport = createHttpTransport(options.transport ?? { maxSockets: 8 });
+  const build = (p: SmsProvider | ProviderFactory) => (typeof p === "function" ? p(logger, transport) : p);
+  const providers = options.providers
+    ? options.providers.map(build)
+    : [
+        build(
+          options.provider ??
+            createTwilioProvider(twilioConfig(options.twilioBaseUrl ?? "http://127.0.0.1:9"), { transport }),
+        ),
+      ];
+  const send = createSender({
+    table: options.routes ?? singleRoute(providers[0]!.name, false),
+    providers: new Map(providers.map((p) => [p.name, p])),
+    failoverOnUnknown: options.failoverOnUnknown ?? false,
+    now: Date.now,
+  });
   const app = createApp({
     config: {
       path: options.path ?? "/send-sms",
@@ -54,7 +80,7 @@ export async function startTestGateway(options: {
       sendTimeoutMs: options.sendTimeoutMs ?? 2500,
       projectId: options.projectId,
     },
-    provider,
+    send,
     logger,
   });
   const server = await serve(app, { port: 0, host: "127.0.0.1", logger, ...(options.limits && { limits: options.limits }) });
@@ -63,7 +89,7 @@ export async function startTestGateway(options: {
     logs,
     async close() {
       await server.shutdown();
-      provider.close?.();
+      transport.close();
     },
   };
 }
@@ -81,4 +107,15 @@ export const OTP_BODY = { phone_number: "+14155552671", sender_id: "Acme", messa
 /** The `error.code` of a gateway error answer. */
 export async function errorCode(res: Response): Promise<string> {
   return ((await res.json()) as { error: { code: string } }).error.code;
+}
+
+/** Every problem parseConfig names for `env` (it must refuse it). */
+export function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    parseConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error("expected a ConfigError");
 }

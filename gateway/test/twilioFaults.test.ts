@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeTwilio, type FakeTwilio, type TwilioFault } from "../../scripts/emulators/twilio.ts";
-import { createTwilioProvider, MAX_ATTEMPTS, MIN_ATTEMPT_MS } from "../src/providers/twilio/index.ts";
+import { singleRoute } from "../src/delivery/routes.ts";
+import { MAX_REQUESTS, MIN_ATTEMPT_MS } from "../src/providers/retry.ts";
+import { createTwilioProvider } from "../src/providers/twilio/index.ts";
 import { ACCOUNT_SID, OTP_BODY, SERVICE_SID, errorCode, post, startTestGateway, twilioConfig, type TestGateway } from "./support.ts";
 
 const DEADLINE_MS = 800;
@@ -47,7 +49,7 @@ describe("Twilio faults through the real SDK", () => {
   it.each<[string, TwilioFault[], TwilioFault | undefined, number, string, number]>([
     ["400/21211 invalid To → 422", [{ kind: "error", status: 400, code: 21211 }], undefined, 422, "destination_rejected", 1],
     ["400/21610 unsubscribed → 422", [{ kind: "error", status: 400, code: 21610 }], undefined, 422, "destination_rejected", 1],
-    ["400/21606 bad From → 502, not sent", [{ kind: "error", status: 400, code: 21606 }], undefined, 502, "provider_error", 1],
+    ["400/21606 bad From → 502, not sent", [{ kind: "error", status: 400, code: 21606 }], undefined, 502, "provider_rejected", 1],
     ["429 then 201 → 200", [{ kind: "rateLimit" }], undefined, 200, "", 2],
     ["500 → 502 outcome unknown", [{ kind: "error", status: 500, code: 20500 }], undefined, 502, "outcome_unknown", 1],
     ["503 with code 20429 → 502 outcome unknown, not retried", [{ kind: "error", status: 503, code: 20429 }], undefined, 502, "outcome_unknown", 1],
@@ -56,7 +58,7 @@ describe("Twilio faults through the real SDK", () => {
     ["a connection reset after the request → 502 outcome unknown", [{ kind: "reset" }], undefined, 502, "outcome_unknown", 1],
     ["a hang past the deadline → 504 outcome unknown", [{ kind: "hang" }], undefined, 504, "outcome_unknown", 1],
     ["a 201 after the deadline → 504 outcome unknown", [{ kind: "slow", ms: DEADLINE_MS + 200 }], undefined, 504, "outcome_unknown", 1],
-    ["Retry-After: 0 forever → 503 after at most MAX_ATTEMPTS", [], { kind: "rateLimit", retryAfterSeconds: 0 }, 503, "provider_rate_limited", MAX_ATTEMPTS],
+    ["Retry-After: 0 forever → 503 after at most MAX_REQUESTS", [], { kind: "rateLimit", retryAfterSeconds: 0 }, 503, "provider_rate_limited", MAX_REQUESTS],
   ])("%s", async (_label, queued, standing, status, code, requests) => {
     fake.enqueue(...queued);
     fake.always(standing);
@@ -69,14 +71,14 @@ describe("Twilio faults through the real SDK", () => {
     expect(fake.received).toHaveLength(requests);
   });
 
-  it("429 forever → 503 inside the deadline, having tried MAX_ATTEMPTS times", async () => {
+  it("429 forever → 503 inside the deadline, having tried MAX_REQUESTS times", async () => {
     fake.always({ kind: "rateLimit" });
     const started = performance.now();
     const res = await post(`${gw.url}/send-sms`, OTP_BODY);
     expect(res.status).toBe(503);
     expect((await errorCode(res))).toBe("provider_rate_limited");
     expect(performance.now() - started).toBeLessThan(DEADLINE_MS + SLACK_MS);
-    expect(fake.received).toHaveLength(MAX_ATTEMPTS);
+    expect(fake.received).toHaveLength(MAX_REQUESTS);
     expect(fake.received.every((r) => r.answeredWith === 429)).toBe(true);
   });
 
@@ -98,7 +100,7 @@ describe("Twilio faults through the real SDK", () => {
       const res = await post(`${down.url}/send-sms`, OTP_BODY);
       expect(res.status).toBe(502);
       const body = (await res.json()) as { error: { code: string; message: string } };
-      expect(body.error.code).toBe("provider_error");
+      expect(body.error.code).toBe("provider_rejected");
       expect(body.error.message).toMatch(/was not sent/);
     } finally {
       await down.close();
@@ -113,7 +115,7 @@ describe("Twilio faults through the real SDK", () => {
       const res = await post(`${gw.url}/send-sms`, OTP_BODY);
       expect(res.status).toBe(502);
       const body = (await res.json()) as { error: { code: string; message: string } };
-      expect(body.error.code).toBe("provider_error");
+      expect(body.error.code).toBe("provider_rejected");
       expect(body.error.message).toContain(`redirect (${status})`);
       expect(fake.received).toHaveLength(1);
       expect(elsewhere.received).toHaveLength(0);
@@ -145,7 +147,9 @@ describe("Twilio configurations", () => {
     ["sender ID opted in, US destination", { useSenderId: true }, "+14155552671", { from: "+15005550006" }],
   ] as const)("%s", async (_label, overrides, phone, expected) => {
     const gw = await startTestGateway({
-      provider: createTwilioProvider(twilioConfig(fake.url, overrides as never), { maxSockets: 4 }),
+      provider: (_logger, transport) => createTwilioProvider(twilioConfig(fake.url, overrides as never), { transport }),
+      // TWILIO_USE_SENDER_ID reaches the send as the single route's use_sender_id (config.ts).
+      routes: singleRoute("twilio", "useSenderId" in overrides && overrides.useSenderId),
     });
     try {
       const number = phone.replace(/ /g, "") || OTP_BODY.phone_number;
@@ -180,8 +184,9 @@ describe("a send queued for a pooled connection", () => {
       return Date.now() + skew;
     };
     const gw = await startTestGateway({
-      provider: createTwilioProvider(twilioConfig(fake.url), { maxSockets: 1, now }),
-      sendTimeoutMs: 10_000,
+      provider: (_logger, transport) => createTwilioProvider(twilioConfig(fake.url), { transport, now }),
+      transport: { maxSockets: 1, now },
+      sendTimeoutMs: 8000,
     });
     try {
       // Warm: the SDK loaded and the one pooled connection open.
@@ -193,7 +198,7 @@ describe("a send queued for a pooled connection", () => {
       const readsBefore = clockReads;
       const second = post(`${gw.url}/send-sms`, OTP_BODY);
       await until(() => clockReads > readsBefore, "the second send to pass its start check");
-      skew = 10_000 - MIN_ATTEMPT_MS; // from now on the deadline is less than MIN_ATTEMPT_MS away
+      skew = 8000 - MIN_ATTEMPT_MS; // from now on the deadline is less than MIN_ATTEMPT_MS away
       fake.release();
       expect((await first).status).toBe(200);
       const res = await second;
@@ -210,7 +215,8 @@ describe("at the deadline, the answer says whether the SMS may have gone out", (
   it("written and unanswered → 504 outcome_unknown; still waiting for a pooled connection → 504 provider_timeout", async () => {
     const fake = await startFakeTwilio();
     const gw = await startTestGateway({
-      provider: createTwilioProvider(twilioConfig(fake.url), { maxSockets: 1 }),
+      transport: { maxSockets: 1 },
+      twilioBaseUrl: fake.url,
       sendTimeoutMs: DEADLINE_MS,
     });
     try {

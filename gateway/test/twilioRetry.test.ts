@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { GatewayError } from "../src/errors.ts";
 import { parseE164 } from "../src/phone.ts";
+import { MAX_REQUESTS, MIN_ATTEMPT_MS } from "../src/providers/retry.ts";
+import { createHttpTransport } from "../src/providers/transport.ts";
 import type { TwilioTransport } from "../src/providers/twilio/httpClient.ts";
-import { createTwilioProvider, MAX_ATTEMPTS, MIN_ATTEMPT_MS } from "../src/providers/twilio/index.ts";
+import { createTwilioProvider } from "../src/providers/twilio/index.ts";
 import { twilioConfig } from "./support.ts";
 
 interface Answer {
@@ -23,7 +24,7 @@ const serverError = (code = 20500, status = 500): Answer => ({ status, body: { c
  * The real `twilio` SDK and the provider's retry policy over a scripted transport, on an injected clock and sleep:
  * no sockets, no real timers, every decision visible. Each answer takes 50 ms of Twilio's time.
  */
-function harness(answers: Answer[], deadlineMs: number) {
+function harness(answers: Answer[], deadlineMs: number, startByMs = deadlineMs) {
   let clock = 1_000_000;
   const sleeps: number[] = [];
   let calls = 0;
@@ -47,38 +48,30 @@ function harness(answers: Answer[], deadlineMs: number) {
         },
       };
     },
-    close() {},
   };
   const provider = createTwilioProvider(twilioConfig("http://127.0.0.1:9"), {
-    maxSockets: 1,
-    transport,
+    transport: createHttpTransport({ maxSockets: 1 }), // unused: the SDK talks to the scripted client below
+    sdkTransport: transport,
     now: () => clock,
     sleep: async (ms) => {
       sleeps.push(ms);
       clock += ms;
     },
   });
-  const send = () =>
-    provider.send(
+  const send = () => {
+    const deadline = clock + deadlineMs;
+    return provider.attempt(
       { to: parseE164("+14155552671")!, body: "code 1", senderId: undefined },
-      { signal: new AbortController().signal, deadline: clock + deadlineMs },
+      { signal: new AbortController().signal, deadline, startBy: clock + startByMs, sender: {} },
     );
+  };
   return { send, sleeps, calls: () => calls };
-}
-
-async function failure(p: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as GatewayError;
-  }
-  throw new Error("expected a failure");
 }
 
 describe("Twilio 429 retries", () => {
   it("retries a 429 and succeeds", async () => {
     const h = harness([tooMany(), tooMany(), ok()], 2500);
-    expect(await h.send()).toEqual({ id: `SM${"ab".repeat(16)}` });
+    expect(await h.send()).toEqual({ kind: "sent", id: `SM${"ab".repeat(16)}` });
     expect(h.calls()).toBe(3);
     expect(h.sleeps).toHaveLength(2);
   });
@@ -89,43 +82,46 @@ describe("Twilio 429 retries", () => {
     h.sleeps.forEach((ms, i) => expect(ms).toBeLessThanOrEqual(100 * 2 ** i));
   });
 
-  it(`stops after ${MAX_ATTEMPTS} attempts however much time is left → 503`, async () => {
+  it(`stops after ${MAX_REQUESTS} requests however much time is left → throttled`, async () => {
     const h = harness([tooMany()], 60_000);
-    const err = await failure(h.send());
-    expect(err.code).toBe("provider_rate_limited");
-    expect(h.calls()).toBe(MAX_ATTEMPTS);
+    expect(await h.send()).toMatchObject({ kind: "provider_rejected", throttled: true });
+    expect(h.calls()).toBe(MAX_REQUESTS);
   });
 
-  it("a Retry-After: 0 is not a hot loop: a minimum backoff and at most MAX_ATTEMPTS calls", async () => {
+  it("a Retry-After: 0 is not a hot loop: a minimum backoff and at most MAX_REQUESTS calls", async () => {
     const h = harness([tooMany("0")], 2500);
-    const err = await failure(h.send());
-    expect(err.status).toBe(503);
-    expect(h.calls()).toBe(MAX_ATTEMPTS);
-    expect(h.sleeps).toHaveLength(MAX_ATTEMPTS - 1);
+    expect(await h.send()).toMatchObject({ kind: "provider_rejected", throttled: true });
+    expect(h.calls()).toBe(MAX_REQUESTS);
+    expect(h.sleeps).toHaveLength(MAX_REQUESTS - 1);
     for (const ms of h.sleeps) expect(ms).toBeGreaterThanOrEqual(50);
   });
 
-  it("stops retrying when the next attempt would not fit before the deadline → 503", async () => {
+  it("stops retrying when the next request would not fit before the deadline", async () => {
     const h = harness([tooMany("0.3")], 600);
-    const err = await failure(h.send());
-    expect(err.status).toBe(503);
-    expect(h.calls()).toBeLessThan(MAX_ATTEMPTS);
+    expect(await h.send()).toMatchObject({ kind: "provider_rejected", throttled: true, retryAfterMs: 300 });
+    expect(h.calls()).toBeLessThan(MAX_REQUESTS);
     const spent = h.sleeps.reduce((a, b) => a + b, 0) + 50 * h.calls();
     expect(spent).toBeLessThan(600);
   });
 
-  it("never retries a 500: one call, 502 outcome_unknown", async () => {
+  it("with another provider behind it, stops retrying at its share of the time (startBy), not the deadline", async () => {
+    const h = harness([tooMany("0.2")], 2500, 300);
+    expect(await h.send()).toMatchObject({ kind: "provider_rejected", throttled: true });
+    // 50 ms for the first answer, then a 200 ms wait would end at 250 ≤ 300: one retry; a second would not fit.
+    expect(h.calls()).toBe(2);
+    expect(h.sleeps).toEqual([200]);
+  });
+
+  it("never retries a 500: one call, unknown", async () => {
     const h = harness([serverError(), ok()], 2500);
-    const err = await failure(h.send());
-    expect([err.status, err.code]).toEqual([502, "outcome_unknown"]);
+    expect(await h.send()).toMatchObject({ kind: "unknown", code: "20500" });
     expect(h.calls()).toBe(1);
     expect(h.sleeps).toHaveLength(0);
   });
 
   it("never retries a 503 whose body says 20429: only an HTTP 429 promises nothing was processed", async () => {
     const h = harness([serverError(20429, 503), ok()], 2500);
-    const err = await failure(h.send());
-    expect([err.status, err.code]).toEqual([502, "outcome_unknown"]);
+    expect(await h.send()).toMatchObject({ kind: "unknown", code: "20429" });
     expect(h.calls()).toBe(1);
   });
 });
@@ -137,21 +133,17 @@ describe("Twilio answers the gateway cannot trust", () => {
     ["an empty sid", ok("")],
     ["a sid that is not a Message SID", ok("SM123")],
     ["a numeric sid", ok(12345)],
-  ])("a 201 with %s → 502 outcome_unknown, not a 200 without an id", async (_label, answer) => {
+  ])("a 201 with %s → unknown, not sent without an id", async (_label, answer) => {
     const h = harness([answer], 2500);
-    const err = await failure(h.send());
-    expect([err.status, err.code]).toEqual([502, "outcome_unknown"]);
-    expect(err.message).toMatch(/may or may not have been sent/);
+    expect(await h.send()).toMatchObject({ kind: "unknown", code: "invalid_response" });
     expect(h.calls()).toBe(1);
   });
 });
 
-describe("no attempt starts that cannot finish before the deadline", () => {
-  it(`with less than MIN_ATTEMPT_MS (${MIN_ATTEMPT_MS} ms) left, nothing is written: 504 provider_timeout`, async () => {
+describe("no request starts that cannot finish before the deadline", () => {
+  it(`with less than MIN_ATTEMPT_MS (${MIN_ATTEMPT_MS} ms) left, nothing is written: certainly not sent`, async () => {
     const h = harness([ok()], MIN_ATTEMPT_MS - 1);
-    const err = await failure(h.send());
-    expect([err.status, err.code]).toEqual([504, "provider_timeout"]);
-    expect(err.message).toMatch(/was not sent/);
+    expect(await h.send()).toMatchObject({ kind: "provider_rejected", code: "not_started" });
     expect(h.calls()).toBe(0);
   });
 });

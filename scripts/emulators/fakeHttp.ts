@@ -1,5 +1,5 @@
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 
 /**
  * What the provider fakes (smc.ts, telnyx.ts) share: a loopback server that reads whole bodies, counts its
@@ -49,7 +49,8 @@ export interface FakeRequest {
 }
 
 export interface FakeResponder {
-  json(status: number, body: unknown, headers?: Record<string, string>): void;
+  /** Answers after the fake's latency, plus `delayMs` for this answer. */
+  json(status: number, body: unknown, headers?: Record<string, string>, delayMs?: number): void;
   /** Never answer (until the fake closes). */
   hang(): void;
   /** Cut the connection without an answer. */
@@ -102,17 +103,22 @@ export async function startFakeHttp(
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const later = (fn: () => void) => (options.latencyMs ? setTimeout(fn, options.latencyMs) : fn());
+      const later = (fn: () => void, extraMs = 0) => {
+        const ms = (options.latencyMs ?? 0) + extraMs;
+        if (ms > 0) setTimeout(fn, ms);
+        else fn();
+      };
       const body = Buffer.concat(chunks).toString("utf8");
       const url = new URL(req.url ?? "/", "http://fake");
       handle(
         { method: req.method ?? "GET", path: url.pathname, headers: req.headers, body, json: parse(body) },
         {
-          json: (status, json, headers = {}) =>
+          json: (status, json, headers = {}, delayMs = 0) =>
             later(() => {
+              if (res.destroyed) return;
               res.writeHead(status, { "Content-Type": "application/json", ...headers });
               res.end(JSON.stringify(json));
-            }),
+            }, delayMs),
           hang: () => void held.add(res),
           reset: () => req.socket.destroy(),
           invalidJson: (status) =>
@@ -173,4 +179,13 @@ export function answerTransportFault(fault: { kind: string }, res: FakeResponder
     default:
       return false;
   }
+}
+
+/** A loopback port nothing listens on (bound, then released): a provider there refuses the connection. */
+export async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

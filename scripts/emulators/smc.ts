@@ -71,8 +71,6 @@ export interface FakeSmcOptions extends FakeHttpOptions {
   messageId: string;
   /** `expires_in` of issued tokens, seconds. Default 1079 (what Salesforce sends, PROVIDERS.md). */
   tokenLifetimeSeconds?: number;
-  /** Give `rest_instance_url` without its scheme, as the documentation shows it. Default false (`http://…/`). */
-  instanceUrlWithoutScheme?: boolean;
 }
 
 const SEND_PATH = /^\/sms\/v1\/messageContact\/([^/]+)\/send$/;
@@ -80,7 +78,9 @@ const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
 
 function mcError(status: number, errorcode: number | undefined) {
   if (status === 400) return { errors: ["The request is invalid"] };
-  return { message: `Error ${status}`, errorcode: errorcode ?? 0, documentation: "" };
+  // "Handle Errors in REST API": 401 carries errorcode 0; others theirs, when the fault names one.
+  const code = errorcode ?? (status === 401 ? 0 : undefined);
+  return { message: `Error ${status}`, ...(code !== undefined && { errorcode: code }), documentation: "" };
 }
 
 export async function startFakeSmc(options: FakeSmcOptions): Promise<FakeSmc> {
@@ -133,14 +133,13 @@ export async function startFakeSmc(options: FakeSmcOptions): Promise<FakeSmc> {
       const token = `fake-smc-token-${randomBytes(12).toString("hex")}`;
       valid.add(token);
       record(200);
-      const host = new URL(url).host;
       return enhanced
         ? res.json(200, {
             access_token: token,
             token_type: "Bearer",
             expires_in: options.tokenLifetimeSeconds ?? 1079,
             scope: "sms_read sms_send sms_write",
-            rest_instance_url: options.instanceUrlWithoutScheme ? `${host}/` : `${url}/`,
+            rest_instance_url: `${url}/`,
             soap_instance_url: `${url}/soap/`,
           })
         : res.json(200, { accessToken: token, expiresIn: options.tokenLifetimeSeconds ?? 3600 });

@@ -18,7 +18,7 @@ import {
 export type TelnyxFault =
   | TransportFault
   /** A Telnyx error document, e.g. 409/40300 (opted out), 400/40305 (invalid from), 401/10009, 500/10007. */
-  | { kind: "error"; status: number; code: string }
+  | { kind: "error"; status: number; code: string; delayMs?: number }
   /** 429 / 10011, optionally with Retry-After (seconds). */
   | { kind: "rateLimit"; retryAfterSeconds?: number }
   /** A 200 whose JSON has no data.id. */
@@ -98,7 +98,12 @@ export async function startFakeTelnyx(options: FakeTelnyxOptions = {}): Promise<
       case "error":
         record(fault.status);
         // A detail that quotes the numbers, as Telnyx's does: the gateway must never log it.
-        return res.json(fault.status, telnyxError(fault.code, `Messages cannot be sent from ${str(body.from)} to ${str(body.to)}`));
+        return res.json(
+          fault.status,
+          telnyxError(fault.code, `Messages cannot be sent from ${str(body.from)} to ${str(body.to)}`),
+          {},
+          fault.delayMs,
+        );
       case "rateLimit":
         record(429);
         return res.json(

@@ -116,14 +116,14 @@ interface FaultCase {
   sends: number | { check: (f: FakeTwilio, elsewhere: FakeTwilio) => boolean; text: string };
 }
 
-/** The provider's attempt cap per send (gateway/src/providers/twilio/index.ts MAX_ATTEMPTS). */
+/** The requests a provider makes per attempt at most (gateway/src/providers/retry.ts MAX_REQUESTS). */
 const MAX_ATTEMPTS = 3;
 const all429 = (f: FakeTwilio) => f.received.length === MAX_ATTEMPTS && f.received.every((r) => r.answeredWith === 429);
 const redirect = (status: 307 | 308): FaultCase => ({
   name: `${status} redirect (never followed)`,
   faults: (elsewhere) => [{ kind: "redirect", status, location: `${elsewhere.url}/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json` }],
   status: 502,
-  code: "provider_error",
+  code: "provider_rejected",
   sends: { check: (f, elsewhere) => f.received.length === 1 && elsewhere.connections === 0, text: "1, and 0 connections to the redirect's target" },
 });
 
@@ -140,7 +140,7 @@ const FAULTS: FaultCase[] = [
   { name: "connection reset", faults: () => [{ kind: "reset" }], status: 502, code: "outcome_unknown", sends: 1 },
   redirect(307),
   redirect(308),
-  { name: "connection refused (closed port)", faults: "refused", status: 502, code: "provider_error", sends: 0 },
+  { name: "connection refused (closed port)", faults: "refused", status: 502, code: "provider_rejected", sends: 0 },
 ];
 
 interface FaultResult {

@@ -1,9 +1,10 @@
-import type {
-  AttemptProvider,
-  OutcomeKind,
-  OutgoingSms,
-  ProviderName,
-  SendOutcome,
+import {
+  NOT_STARTED,
+  type OutcomeKind,
+  type OutgoingSms,
+  type ProviderName,
+  type SendOutcome,
+  type SmsProvider,
 } from "../providers/provider.ts";
 import type { RouteEntry } from "./routes.ts";
 import { chooseSender } from "./senderRules.ts";
@@ -21,7 +22,7 @@ import { chooseSender } from "./senderRules.ts";
  */
 
 export interface ChainStep {
-  provider: AttemptProvider;
+  provider: SmsProvider;
   entry: RouteEntry;
 }
 
@@ -73,8 +74,9 @@ export async function runChain(
   sms: OutgoingSms,
   { signal, deadline }: ChainDeadline,
   { now, failoverOnUnknown, minAttemptMs }: ChainOptions,
+  /** Filled as attempts finish, so a caller that stops waiting still knows what was tried. */
+  attempts: AttemptRecord[] = [],
 ): Promise<ChainResult> {
-  const attempts: AttemptRecord[] = [];
   let lastRejected: Last | undefined;
   let firstUnknown: Last | undefined;
   let outOfTime = false;
@@ -116,7 +118,8 @@ export async function runChain(
   }
 
   if (firstUnknown) return { verdict: unknownVerdict(firstUnknown, signal, now, deadline), attempts };
-  if (outOfTime || signal.aborted || now() >= deadline || !lastRejected) {
+  // Out of time: an entry left untried, the deadline gone, or the last attempt unable to start in time.
+  if (outOfTime || signal.aborted || now() >= deadline || !lastRejected || lastRejected.outcome.code === NOT_STARTED) {
     const tried = attempts.map((a) => a.provider).join(", ");
     return {
       verdict: {

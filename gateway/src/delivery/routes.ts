@@ -64,12 +64,21 @@ export function providersIn(table: RoutingTable): Set<ProviderName> {
 }
 
 /** `SMS_ROUTES.KEY[i]` labels of the entries that match, for cross-checks against provider settings. */
-export function entriesWhere(table: RoutingTable, match: (entry: RouteEntry) => boolean): string[] {
+export function entriesWhere(table: RoutingTable, match: (entry: RouteEntry, key: string) => boolean): string[] {
   const labels: string[] = [];
   const all: [string, readonly RouteEntry[]][] = [...table.byCountry];
   if (table.fallback) all.push([FALLBACK_KEY, table.fallback]);
-  for (const [key, entries] of all) entries.forEach((e, i) => match(e) && labels.push(`SMS_ROUTES.${key}[${i}]`));
+  for (const [key, entries] of all) entries.forEach((e, i) => match(e, key) && labels.push(`SMS_ROUTES.${key}[${i}]`));
   return labels;
+}
+
+/**
+ * Whether the route under `key` reaches a country that refuses alphanumeric senders: US, CA or PR themselves, or
+ * "*" while any of them has no route of its own.
+ */
+export function reachesNoAlphanumeric(key: string, hasOwnRoute: (country: string) => boolean): boolean {
+  if (key !== FALLBACK_KEY) return NO_ALPHANUMERIC_SENDER.has(key);
+  return [...NO_ALPHANUMERIC_SENDER].some((country) => !hasOwnRoute(country));
 }
 
 export interface ParseRoutesOptions {
@@ -77,7 +86,10 @@ export interface ParseRoutesOptions {
   defaultUseSenderId: (provider: RoutedProvider) => boolean;
 }
 
-export type ParsedRoutes = { ok: true; table: RoutingTable } | { ok: false; problems: string[] };
+export type ParsedRoutes =
+  | { ok: true; table: RoutingTable }
+  /** `providers`: the known ones the table names, so their settings are checked in the same run. */
+  | { ok: false; problems: string[]; providers: Set<ProviderName> };
 
 function describe(value: unknown): string {
   if (value === null) return "null";
@@ -105,6 +117,7 @@ function parseEntry(
   refusesAlphanumeric: boolean,
   options: ParseRoutesOptions,
   problems: string[],
+  named: Set<ProviderName>,
 ): RouteEntry | undefined {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     problems.push(`${where} must be an object like {"provider": "twilio"}, not ${describe(raw)}`);
@@ -128,6 +141,7 @@ function parseEntry(
     return undefined;
   }
   const name = provider as RoutedProvider;
+  named.add(name);
 
   const from = fields.from;
   if (from !== undefined) {
@@ -170,24 +184,25 @@ export function parseRoutes(text: string, options: ParseRoutesOptions): ParsedRo
     json = JSON.parse(text);
   } catch {
     // Not the parser's message: it quotes the text back.
-    return { ok: false, problems: ["SMS_ROUTES is not valid JSON"] };
+    return { ok: false, problems: ["SMS_ROUTES is not valid JSON"], providers: new Set() };
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     return {
       ok: false,
       problems: [`SMS_ROUTES must be a JSON object of country code → list of providers, not ${describe(json)}`],
+      providers: new Set(),
     };
   }
   const keys = Object.keys(json);
-  if (keys.length === 0) return { ok: false, problems: ["SMS_ROUTES has no routes (give at least \"*\")"] };
+  if (keys.length === 0) return { ok: false, problems: ['SMS_ROUTES has no routes (give at least "*")'], providers: new Set() };
 
   const problems: string[] = [];
   const byCountry = new Map<string, RouteEntry[]>();
   let fallback: RouteEntry[] | undefined;
-  // "*" reaches US, CA and PR unless each has a route of its own.
-  const fallbackRefusesAlphanumeric = [...NO_ALPHANUMERIC_SENDER].some((c) => !keys.includes(c));
+  const providers = new Set<ProviderName>();
   for (const key of keys) {
-    if (!checkKey(key, problems)) continue;
+    // A bad key is reported, and its list still checked: one start names every problem.
+    const keyOk = checkKey(key, problems);
     const list = (json as Record<string, unknown>)[key];
     if (!Array.isArray(list)) {
       problems.push(`SMS_ROUTES.${key} must be a list of providers, not ${describe(list)}`);
@@ -197,12 +212,12 @@ export function parseRoutes(text: string, options: ParseRoutesOptions): ParsedRo
       problems.push(`SMS_ROUTES.${key}: the list of providers is empty`);
       continue;
     }
-    const refuses = key === FALLBACK_KEY ? fallbackRefusesAlphanumeric : NO_ALPHANUMERIC_SENDER.has(key);
-    const entries = list.map((raw, i) => parseEntry(raw, `SMS_ROUTES.${key}[${i}]`, refuses, options, problems));
-    if (entries.every((e) => e !== undefined)) {
+    const refuses = reachesNoAlphanumeric(key, (country) => keys.includes(country));
+    const entries = list.map((raw, i) => parseEntry(raw, `SMS_ROUTES.${key}[${i}]`, refuses, options, problems, providers));
+    if (keyOk && entries.every((e) => e !== undefined)) {
       if (key === FALLBACK_KEY) fallback = entries;
       else byCountry.set(key, entries);
     }
   }
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, table: { byCountry, fallback } };
+  return problems.length > 0 ? { ok: false, problems, providers } : { ok: true, table: { byCountry, fallback } };
 }

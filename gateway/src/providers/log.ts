@@ -10,7 +10,7 @@ import type { SmsProvider } from "./provider.ts";
 export function createLogProvider(logger: Logger): SmsProvider {
   return {
     name: "log",
-    async send(sms) {
+    async attempt(sms) {
       const id = `log-${randomUUID()}`;
       logger.info("log provider: SMS not delivered (development provider)", {
         provider: "log",
@@ -18,7 +18,7 @@ export function createLogProvider(logger: Logger): SmsProvider {
         destination: maskPhone(sms.to.e164, sms.to.callingCode),
         bodyLength: sms.body.length,
       });
-      return { id };
+      return { kind: "sent", id };
     },
   };
 }

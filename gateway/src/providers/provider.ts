@@ -8,26 +8,6 @@ export interface OutgoingSms {
   senderId: string | undefined;
 }
 
-export interface SendContext {
-  /** Aborted when the gateway's answer deadline passes; the provider must stop waiting then. */
-  signal: AbortSignal;
-  /** Epoch milliseconds by which the gateway must answer; a provider retries only while time remains. */
-  deadline: number;
-}
-
-export interface SendResult {
-  id: string;
-}
-
-export interface SmsProvider {
-  readonly name: string;
-  send(sms: OutgoingSms, ctx: SendContext): Promise<SendResult>;
-  /** Loads what the first send would otherwise wait for (the SDK); started right after listening. */
-  warmUp?(): Promise<void>;
-  /** Releases pooled connections on shutdown. */
-  close?(): void;
-}
-
 export type ProviderName = "twilio" | "smc" | "telnyx" | "log";
 
 /**
@@ -42,13 +22,21 @@ export type SendOutcome =
   /**
    * Certainly not sent, for a reason of ours (credentials, sender, geo permission, throttled after the retries that
    * fit, a connection that failed before the request was written): another provider may succeed.
-   * `throttled` marks a rate limit (the answer is then 503 when it was the last rejection).
+   * `throttled` marks a rate limit (the answer is then 503 when it was the last rejection); the provider retries
+   * it within the attempt's limits after `retryAfterMs` (or a backoff), unless `noRetry` (a block, not a pace).
    */
-  | { kind: "provider_rejected"; code?: string; reason: string; throttled?: boolean; retryAfterMs?: number }
+  | { kind: "provider_rejected"; code?: string; reason: string; throttled?: boolean; retryAfterMs?: number; noRetry?: boolean }
   /** May have been sent: a 5xx, a timeout or reset after the request was written, a 2xx that cannot be parsed. */
   | { kind: "unknown"; code?: string; reason: string };
 
 export type OutcomeKind = SendOutcome["kind"];
+
+/**
+ * The code of a `provider_rejected` that ran out of time before anything was written (waiting for a connection,
+ * a token, or too little time left). The chain goes on to the next entry if there is time for it; when the last
+ * attempt ends this way, the answer is a timeout (504 provider_timeout), not a refusal.
+ */
+export const NOT_STARTED = "not_started";
 
 /** Who the SMS comes from on this attempt, decided by delivery/senderRules.ts from the route entry. */
 export interface SenderChoice {
@@ -75,7 +63,7 @@ export interface AttemptContext {
  * One provider behind the chain (delivery/chain.ts). `attempt` resolves to one outcome and never throws for a
  * provider failure (a bug may throw); a request that cannot finish before `ctx.startBy` is not written.
  */
-export interface AttemptProvider {
+export interface SmsProvider {
   readonly name: ProviderName;
   attempt(sms: OutgoingSms, ctx: AttemptContext): Promise<SendOutcome>;
   /** Loads what the first send would otherwise wait for; started right after listening. */

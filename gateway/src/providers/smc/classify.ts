@@ -48,7 +48,8 @@ export function classifySmcSend(answer: HttpAnswer): SmcSendVerdict {
       code,
       reason: code === SMC_BLOCKED ? "SMC has temporarily blocked our requests" : "SMC is rate limiting",
       throttled: true,
-      ...(retryAfterMs !== undefined && code !== SMC_BLOCKED && { retryAfterMs }),
+      // 50200 is a block, not a pace: waiting a moment will not lift it.
+      ...(code === SMC_BLOCKED ? { noRetry: true } : retryAfterMs !== undefined && { retryAfterMs }),
     };
   }
   const why =
@@ -107,7 +108,10 @@ export function classifySmcToken(answer: HttpAnswer, packageType: "enhanced" | "
     }
   }
   const code = `token_${status}`;
-  if (status === 429) return { kind: "provider_rejected", code, reason: "SMC is rate limiting token requests", throttled: true };
+  // Salesforce throttles clients that ask for tokens too often: no second token request inside this send.
+  if (status === 429) {
+    return { kind: "provider_rejected", code, reason: "SMC is rate limiting token requests", throttled: true, noRetry: true };
+  }
   const why =
     status === 200
       ? "an answer without a token"

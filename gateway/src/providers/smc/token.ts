@@ -1,4 +1,4 @@
-import type { SendOutcome } from "../provider.ts";
+import { NOT_STARTED, type SendOutcome } from "../provider.ts";
 import type { SmcToken, SmcTokenVerdict } from "./classify.ts";
 
 /**
@@ -64,7 +64,7 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
       const request = inFlight ?? refresh();
       const verdict = await waitUntil(request, signal, startBy - now());
       if (verdict === undefined) {
-        return { kind: "provider_rejected", code: "token_wait", reason: "SMC token not obtained in time (the SMS was not sent)" };
+        return { kind: "provider_rejected", code: NOT_STARTED, reason: "SMC token not obtained in time (the SMS was not sent)" };
       }
       return verdict.kind === "token" ? { token: verdict.token } : verdict;
     },

@@ -1,23 +1,31 @@
+import { isNamed } from "../transport.ts";
+import { NOT_STARTED, type SendOutcome } from "../provider.ts";
+
 /**
- * What a failed Twilio call means for the OTP, decided from the error and from whether our request went out.
- * Sources: Twilio error dictionary (https://www.twilio.com/docs/api/errors) and its guidance that a 429 is never
- * processed (safe to retry) while a 5xx, a timeout or a dropped connection leaves the outcome unknown.
+ * What a Twilio call means for the OTP, decided from the SDK's result or error and from whether our request went
+ * out. Pure, table-tested (gateway/test/twilioDecisions.test.ts). Sources: Twilio's error dictionary
+ * (twilio.com/docs/api/errors/{code}) and its guidance that a 429 is never processed (safe to retry) while a 5xx,
+ * a timeout or a dropped connection leaves the outcome unknown. The SDK's error message is never kept: Twilio's
+ * messages quote the numbers ("The 'To' number +1… is not a valid phone number").
  */
 
-export type TwilioFailure =
-  /** The destination can never receive this SMS: tell Mosaic, do not retry. */
-  | { kind: "destination_rejected"; code: number }
-  /** HTTP 429: not processed; safe to send again while the deadline allows. */
-  | { kind: "rate_limited"; retryAfterMs: number | undefined }
-  /** Certainly not sent: Twilio refused the request (4xx, a redirect) or it never left (no connection). */
-  | { kind: "provider_rejected"; reason: "provider_4xx" | "redirect" | "not_connected"; code?: number }
-  /** The request went out and no usable answer came back: the SMS may or may not be sent. Never resend. */
-  | { kind: "unknown"; reason: "provider_5xx" | "invalid_response" | "network" | "deadline"; code?: number }
-  /** The deadline passed, or left too little time, before the request was written: certainly not sent. */
-  | { kind: "not_started" };
-
-/** Permanent rejections of the destination number. */
-export const DESTINATION_REJECTED = new Set([21211, 21408, 21610, 21612, 21614]);
+/**
+ * Refusals that are about the number itself: no provider can deliver to it, and after an opt-out none may try.
+ * Refusals about us (credentials 20003, sender 21606, trial 21608, geo permission 21408, an unroutable To/From
+ * pair 21612) are `provider_rejected`: another provider may well succeed.
+ */
+export const DESTINATION_REJECTED: ReadonlyMap<number, string> = new Map([
+  // 21211: "Invalid 'To' Phone Number".
+  [21211, "invalid destination number"],
+  // 21265: "'To' number cannot be a Short Code".
+  [21265, "the destination is a short code"],
+  // 21610: "Message cannot be sent to the 'To' number because the customer has replied with STOP".
+  [21610, "the recipient opted out (STOP)"],
+  // 21614: "'To' number is not a valid mobile number".
+  [21614, "the destination is not a mobile number"],
+  // 21635: "'To' number cannot be a landline" (where Twilio does not attempt landline delivery).
+  [21635, "the destination is a landline"],
+]);
 
 interface RestExceptionLike {
   status: number;
@@ -42,32 +50,37 @@ function isRestException(err: unknown): err is RestExceptionLike {
 
 const isAbort = (err: unknown) => err instanceof Error && (err.name === "AbortError" || err.name === "TimeoutError");
 
-export function classifyTwilioFailure(err: unknown, { deadlinePassed, written, retryAfterMs }: FailureContext): TwilioFailure {
+export function classifyTwilioFailure(err: unknown, { deadlinePassed, written, retryAfterMs }: FailureContext): SendOutcome {
   if (!written) {
-    return deadlinePassed || isAbort(err) || (err instanceof Error && err.name === "AttemptNotStartedError")
-      ? { kind: "not_started" }
-      : { kind: "provider_rejected", reason: "not_connected" };
+    return deadlinePassed || isAbort(err) || isNamed(err, "AttemptNotStartedError")
+      ? { kind: "provider_rejected", code: NOT_STARTED, reason: "no time left to send to Twilio" }
+      : { kind: "provider_rejected", code: "not_connected", reason: "could not connect to Twilio" };
   }
   if (isRestException(err)) {
-    const code = typeof err.code === "number" ? err.code : undefined;
-    const withCode = code === undefined ? {} : { code };
+    const code = typeof err.code === "number" ? String(err.code) : String(err.status);
     // Only the HTTP status 429 promises that nothing was processed: a 20429 code in a 5xx body does not (issue 8).
-    if (err.status === 429) return { kind: "rate_limited", retryAfterMs };
-    if (err.status >= 500) return { kind: "unknown", reason: "provider_5xx", ...withCode };
-    if (err.status >= 300 && err.status < 400) return { kind: "provider_rejected", reason: "redirect", code: err.status };
-    if (code !== undefined && DESTINATION_REJECTED.has(code)) return { kind: "destination_rejected", code };
-    return { kind: "provider_rejected", reason: "provider_4xx", ...withCode };
+    if (err.status === 429) {
+      return {
+        kind: "provider_rejected",
+        code,
+        reason: "Twilio is rate limiting",
+        throttled: true,
+        ...(retryAfterMs !== undefined && { retryAfterMs }),
+      };
+    }
+    if (err.status >= 500) return { kind: "unknown", code, reason: `Twilio answered ${err.status}` };
+    if (err.status >= 300 && err.status < 400) {
+      return { kind: "provider_rejected", code: String(err.status), reason: `Twilio answered a redirect (${err.status}); not followed` };
+    }
+    const destination = typeof err.code === "number" ? DESTINATION_REJECTED.get(err.code) : undefined;
+    if (destination !== undefined) return { kind: "destination_rejected", code, reason: destination };
+    return { kind: "provider_rejected", code, reason: `Twilio refused the SMS (error ${code})` };
   }
-  if (deadlinePassed || isAbort(err)) return { kind: "unknown", reason: "deadline" };
+  if (deadlinePassed || isAbort(err)) return { kind: "unknown", code: "deadline", reason: "Twilio did not answer before the deadline" };
   // The SDK JSON.parses a 2xx body itself: a SyntaxError means Twilio answered something that is not its API.
-  if (err instanceof SyntaxError) return { kind: "unknown", reason: "invalid_response" };
-  return { kind: "unknown", reason: "network" };
-}
-
-/** Twilio's `Retry-After` is in seconds; anything unparseable is ignored. */
-export function parseRetryAfter(value: unknown): number | undefined {
-  const seconds = typeof value === "string" ? Number(value) : typeof value === "number" ? value : NaN;
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+  if (err instanceof SyntaxError) return { kind: "unknown", code: "invalid_response", reason: "Twilio's answer was not JSON" };
+  if (isNamed(err, "ResponseTooLargeError")) return { kind: "unknown", code: "too_large", reason: "Twilio's answer was too large" };
+  return { kind: "unknown", code: "network", reason: "the connection to Twilio failed after the request was written" };
 }
 
 /**
@@ -75,3 +88,10 @@ export function parseRetryAfter(value: unknown): number | undefined {
  * `^(SM|MM)[0-9a-fA-F]{32}$`). A 2xx without one is not an answer we can trust: outcome unknown.
  */
 export const MESSAGE_SID = /^(SM|MM)[0-9a-fA-F]{32}$/;
+
+/** The message resource of a 2xx: sent with its SID, or unknown without a usable one. */
+export function classifyTwilioMessage(message: { sid?: unknown }): SendOutcome {
+  return typeof message.sid === "string" && MESSAGE_SID.test(message.sid)
+    ? { kind: "sent", id: message.sid }
+    : { kind: "unknown", code: "invalid_response", reason: "Twilio answered without a Message SID" };
+}

@@ -1,16 +1,14 @@
-import http from "node:http";
-import https from "node:https";
+import type http from "node:http";
+import type { AttemptLimits, HttpTransport } from "../transport.ts";
 
 /**
- * The transport behind the official `twilio` SDK (its documented `httpClient` option): the SDK still builds
- * every request and parses every answer; this adds what its default axios client cannot give us per request —
- * the gateway's deadline as an AbortSignal, no write once too little time is left (waiting for a pooled
- * connection included), whether the request was written (an error after that leaves the outcome unknown), a
- * keep-alive pool sized to the gateway's concurrency for http and https alike, and a base URL override
- * (TWILIO_API_BASE_URL) for tests and proxies.
+ * What the official `twilio` SDK calls as its `httpClient` (its documented option): the SDK still builds every
+ * request and parses every answer; this hands them to the gateway's shared transport (../transport.ts: deadline,
+ * no write once too little time is left, whether the request was written, keep-alive pool, no redirects, no
+ * re-send on Deno) and moves them onto TWILIO_API_BASE_URL (tests, proxies).
  */
 
-/** The subset of the SDK's request options this transport receives (twilio/lib/base/RequestClient). */
+/** The subset of the SDK's request options this client receives (twilio/lib/base/RequestClient). */
 export interface TwilioHttpRequest {
   method: string;
   uri: string;
@@ -35,38 +33,10 @@ export interface BoundTwilioHttpClient {
   readonly written: boolean;
 }
 
-export interface AttemptLimits {
-  /** Aborted at the gateway's deadline: the request is destroyed, whatever state it is in. */
-  signal: AbortSignal;
-  /** Epoch ms after which the request must not be written: it could not finish before the deadline. */
-  startBy: number;
-}
-
 export interface TwilioTransport {
-  /** The object handed to the SDK as `httpClient` for one attempt, bound to that send's deadline. */
+  /** The object handed to the SDK as `httpClient` for one request, bound to that request's limits. */
   bind(limits: AttemptLimits): BoundTwilioHttpClient;
-  close(): void;
 }
-
-/**
- * The request was not written: the connection came (from the pool, or connected) too late to finish before the
- * deadline. Nothing was sent.
- */
-export class AttemptNotStartedError extends Error {
-  override readonly name = "AttemptNotStartedError";
-}
-
-/**
- * The runtime handed an already-written request a second socket: it was about to send it again (Deno's
- * node:http retries a request whose reused keep-alive socket closed before the answer). Destroyed before a byte
- * went out on the new socket.
- */
-export class ResendRefusedError extends Error {
-  override readonly name = "ResendRefusedError";
-}
-
-/** Twilio answers are small JSON documents; anything larger is not Twilio. */
-const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 function formEncode(data: Record<string, unknown>): string {
   const form = new URLSearchParams();
@@ -88,98 +58,42 @@ export function rewriteUri(uri: string, baseUrl: string, params?: Record<string,
   return url;
 }
 
-export interface TwilioTransportOptions {
-  baseUrl: string;
-  maxSockets: number;
-  now?: () => number;
-  /**
-   * Sets Deno's private `_retrying` flag on every request (default true). Only the Deno race test turns it off, to
-   * show that the public guard (a second 'socket' is refused) holds on its own.
-   */
-  denoRetryFlag?: boolean;
-}
+/** Rewritten URIs without query params: a send always posts to the same Messages.json, so parse it once. */
+const URL_CACHE_LIMIT = 16;
 
-export function createTwilioTransport(options: TwilioTransportOptions): TwilioTransport {
-  const now = options.now ?? Date.now;
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets };
-  const agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
-
-  function send(opts: TwilioHttpRequest, limits: AttemptLimits, onWritten: () => void): Promise<TwilioHttpResponse> {
-    const url = rewriteUri(opts.uri, options.baseUrl, opts.params);
-    const headers: Record<string, string> = { ...opts.headers, Connection: "keep-alive" };
-    if (opts.username && opts.password) {
-      headers.Authorization = `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString("base64")}`;
+export function createTwilioTransport(transport: HttpTransport, baseUrl: string): TwilioTransport {
+  const urls = new Map<string, URL>();
+  const urlFor = (uri: string, params?: Record<string, unknown>): URL => {
+    if (params) return rewriteUri(uri, baseUrl, params);
+    let url = urls.get(uri);
+    if (!url) {
+      url = rewriteUri(uri, baseUrl);
+      if (urls.size < URL_CACHE_LIMIT) urls.set(uri, url);
     }
-    let body: string | undefined;
-    if (opts.data) {
-      body = headers["Content-Type"] === "application/json" ? JSON.stringify(opts.data) : formEncode(opts.data);
-      headers["Content-Length"] = String(Buffer.byteLength(body));
-    }
-    const secure = url.protocol === "https:";
-    const request = secure ? https.request : http.request;
-
-    return new Promise((resolve, reject) => {
-      // node:http never follows redirects (only fetch does): a 3xx comes back as an answer, and the credentials
-      // stay with the configured host. gateway/test/twilioFaults.test.ts pins it.
-      const req = request(
-        url,
-        { method: opts.method, headers, agent: secure ? agents.https : agents.http, signal: limits.signal },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on("data", (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > MAX_RESPONSE_BYTES) res.destroy(new Error("Twilio response too large"));
-            else chunks.push(chunk);
-          });
-          res.on("end", () =>
-            resolve({ statusCode: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8"), headers: res.headers }),
-          );
-          res.on("error", reject);
-        },
-      );
-      // Nothing is written until a connected socket is in hand (a ClientRequest sends its head only on write or
-      // end): the time spent waiting for a pooled connection or connecting counts, and a request that could no
-      // longer finish before the deadline is never started. (On https the bytes leave after the TLS handshake, one
-      // round trip after 'connect': MIN_ATTEMPT_MS covers it.)
-      let sockets = 0;
-      req.on("socket", (socket) => {
-        if (++sockets > 1) {
-          // Deno re-sends through a second socket (see below); Node never gives a request two. Emitted before the
-          // runtime flushes the request onto it, so destroying here sends nothing.
-          req.destroy(new ResendRefusedError("the runtime tried to send the request again on a new connection"));
-          return;
-        }
-        const start = () => {
-          if (now() > limits.startBy) {
-            req.destroy(new AttemptNotStartedError("no time left before the deadline to start the request"));
-            return;
-          }
-          onWritten();
-          req.end(body);
-        };
-        if (socket.connecting) socket.once("connect", start);
-        else start();
-      });
-      // Deno's node:http re-sends a request whose reused keep-alive socket closes before the answer — a POST it
-      // has fully written, or one we aborted at the deadline (denoland/deno#36786; retry added in deno#31932):
-      // the OTP would go out twice. Node never re-sends. `_retrying` is the flag Deno's canRetryRequest() checks
-      // (deno 2.9.6); Node ignores it. The second-socket check above is the public
-      // guard behind it. gateway/test/deno pins both by counting sends.
-      if (options.denoRetryFlag !== false) (req as http.ClientRequest & { _retrying?: boolean })._retrying = true;
-      req.on("error", reject);
-    });
-  }
-
+    return url;
+  };
   return {
     bind(limits) {
       let lastHeaders: http.IncomingHttpHeaders | undefined;
       let written = false;
       return {
         async request(opts) {
-          const response = await send(opts, limits, () => (written = true));
-          lastHeaders = response.headers;
-          return response;
+          const headers: Record<string, string> = { ...opts.headers };
+          if (opts.username && opts.password) {
+            headers.Authorization = `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString("base64")}`;
+          }
+          const body = opts.data
+            ? headers["Content-Type"] === "application/json"
+              ? JSON.stringify(opts.data)
+              : formEncode(opts.data)
+            : undefined;
+          const url = urlFor(opts.uri, opts.params);
+          const method = opts.method.toUpperCase() === "GET" ? "GET" : "POST";
+          const answer = await transport.send({ url, method, headers, ...(body !== undefined && { body }) }, limits, () => {
+            written = true;
+          });
+          lastHeaders = answer.headers as http.IncomingHttpHeaders;
+          return { statusCode: answer.status, body: answer.body, headers: lastHeaders };
         },
         get lastHeaders() {
           return lastHeaders;
@@ -188,10 +102,6 @@ export function createTwilioTransport(options: TwilioTransportOptions): TwilioTr
           return written;
         },
       };
-    },
-    close() {
-      agents.http.destroy();
-      agents.https.destroy();
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { TwilioConfig } from "../../config.ts";
-import { alphanumericAllowed, isAlphanumericSender } from "../../delivery/senderRules.ts";
-import type { Destination } from "../../phone.ts";
+import { senderKind } from "../../delivery/senderRules.ts";
+import type { SenderChoice } from "../provider.ts";
 
 export interface SenderParams {
   from?: string;
@@ -8,23 +8,21 @@ export interface SenderParams {
 }
 
 /**
- * Who the SMS comes from. Mosaic's sender_id wins only when the operator opted in, it is a valid alphanumeric
- * sender ID, and the destination country accepts one; otherwise the configured number or Messaging Service.
- * With a Messaging Service the alphanumeric ID goes in `From` beside it (Twilio uses it if it is in the pool).
+ * Twilio's sender parameters for one attempt. The route entry's `from` replaces the configured sender (a `MG…`
+ * is a Messaging Service); Mosaic's sender_id, when the chain allowed it (delivery/senderRules.ts), goes in `From`
+ * — beside the Messaging Service when there is one (Twilio uses it if it is in the service's pool).
  */
-export function chooseSender(
-  config: Pick<TwilioConfig, "sender" | "useSenderId">,
-  to: Destination,
-  senderId: string | undefined,
-): SenderParams {
-  const alpha =
-    config.useSenderId && senderId !== undefined && isAlphanumericSender(senderId) && alphanumericAllowed(to)
-      ? senderId
-      : undefined;
-  if (config.sender.kind === "messagingService") {
-    return alpha === undefined
-      ? { messagingServiceSid: config.sender.messagingServiceSid }
-      : { messagingServiceSid: config.sender.messagingServiceSid, from: alpha };
-  }
-  return { from: alpha ?? config.sender.from };
+export function twilioSender(configured: TwilioConfig["sender"], choice: SenderChoice): SenderParams {
+  const base: SenderParams =
+    choice.from !== undefined
+      ? senderKind(choice.from) === "messaging_service"
+        ? { messagingServiceSid: choice.from }
+        : { from: choice.from }
+      : configured.kind === "messagingService"
+        ? { messagingServiceSid: configured.messagingServiceSid }
+        : { from: configured.from };
+  if (choice.alphanumeric === undefined) return base;
+  return base.messagingServiceSid !== undefined
+    ? { messagingServiceSid: base.messagingServiceSid, from: choice.alphanumeric }
+    : { from: choice.alphanumeric };
 }

@@ -1,0 +1,51 @@
+import type { TelnyxConfig } from "../../config.ts";
+import type { AttemptContext, SmsProvider, OutgoingSms } from "../provider.ts";
+import { abortableSleep, retryWhileThrottled, type RetryDeps } from "../retry.ts";
+import { sendClassified, type HttpTransport } from "../transport.ts";
+import { classifyTelnyxAnswer } from "./classify.ts";
+
+/**
+ * Telnyx over plain HTTP: `POST {TELNYX_API_BASE_URL}/v2/messages`, Bearer key, JSON (developers.telnyx.com,
+ * messaging "send-message"). Not the official `telnyx` SDK: bundled it adds ~23 ms of module loading and ~5 MiB
+ * to the gateway (7.24.0, measured on Node 20), retries on its own by default, and sits on fetch, which cannot
+ * say whether a failed request was written — the one thing failover needs to know.
+ */
+
+export interface TelnyxProviderOptions extends Partial<RetryDeps> {
+  /** Shared by every provider of the instance (registry.ts), which closes it. */
+  transport: HttpTransport;
+}
+
+/** The JSON body of one message. With an alphanumeric `from` the messaging profile is required (Telnyx's page). */
+export function telnyxMessage(config: TelnyxConfig, sms: OutgoingSms, sender: AttemptContext["sender"]) {
+  const profile = config.messagingProfileId;
+  const from = (profile !== undefined ? sender.alphanumeric : undefined) ?? sender.from ?? config.fromNumber;
+  return {
+    to: sms.to.e164,
+    text: sms.body,
+    ...(from !== undefined && { from }),
+    ...(profile !== undefined && { messaging_profile_id: profile }),
+  };
+}
+
+export function createTelnyxProvider(config: TelnyxConfig, options: TelnyxProviderOptions): SmsProvider {
+  const deps: RetryDeps = { now: options.now ?? Date.now, sleep: options.sleep ?? abortableSleep, ...options };
+  const url = new URL(`${config.apiBaseUrl}/v2/messages`);
+  const headers = {
+    Authorization: `Bearer ${config.apiKey}`,
+    "Content-Type": "application/json",
+    Accept: "application/json",
+  };
+
+  return {
+    name: "telnyx",
+    attempt(sms, ctx) {
+      const body = JSON.stringify(telnyxMessage(config, sms, ctx.sender));
+      return retryWhileThrottled(
+        (limits) => sendClassified(options.transport, "Telnyx", { url, method: "POST", headers, body }, limits, classifyTelnyxAnswer),
+        ctx,
+        deps,
+      );
+    },
+  };
+}
