@@ -3,7 +3,7 @@ import { startMosaicEmulator, type MosaicEmulator } from "../emulators/mosaic.ts
 import { redact } from "../register/format.ts";
 import { runRegisterCli, startGateway, type RunningGateway, type Runtime } from "./processes.ts";
 
-/** An SMS as the Twilio emulator received it (the form fields of POST …/Messages.json). */
+/** An SMS as a provider emulator received it (Twilio's form fields; Telnyx's `to`, `from`, `text` alike). */
 export interface ReceivedSms {
   readonly To: string;
   readonly From?: string;
@@ -11,21 +11,36 @@ export interface ReceivedSms {
   readonly Body: string;
 }
 
-export interface TwilioFake {
+/** A provider emulator as the sandbox sees it. */
+export interface ProviderFake {
   readonly url: string;
+  /** The SMS it accepted. */
   messages(): readonly ReceivedSms[];
+  /** Every send request it answered, refused ones included. */
+  requests?(): number;
   close(): Promise<void>;
 }
 
 export interface SandboxDeps {
   readonly out: (line: string) => void;
-  readonly startTwilio: () => Promise<TwilioFake>;
+  /** With `refuse`, the emulator answers every send with that Twilio error. */
+  readonly startTwilio: (refuse?: { status: number; code: number }) => Promise<ProviderFake>;
+  readonly startTelnyx?: (apiKey: string) => Promise<ProviderFake>;
   /** Show the gateway's own JSON log lines. Default true. */
   readonly showGatewayLogs?: boolean;
 }
 
+/**
+ * `send`: one provider (Twilio), one OTP. `failover`: SMS_ROUTES sends US numbers to Twilio, then Telnyx; the
+ * Twilio emulator refuses every SMS (21408, the region is not enabled: a reason of ours, so another provider may
+ * try), Telnyx sends it, and every attempt is printed.
+ */
+export type Scenario = "send" | "failover";
+export const SCENARIOS: readonly Scenario[] = ["send", "failover"];
+
 export interface SandboxOptions {
   readonly runtime: Runtime;
+  readonly scenario?: Scenario;
   /** Destination of the OTP. Default +14155550123 (a valid US number of the 555-01xx fictional range). */
   readonly phoneNumber?: string;
 }
@@ -35,6 +50,18 @@ export interface SandboxResult {
   readonly sms?: ReceivedSms;
   readonly otp?: string;
 }
+
+/** One provider attempt as the gateway's `sms.send` log line lists it. */
+interface LoggedAttempt {
+  provider: string;
+  outcome: string;
+  latencyMs: number;
+  code?: string;
+}
+
+/** Twilio 21408: "Permission to send an SMS has not been enabled for the region" — ours, not the number's. */
+const TWILIO_REFUSAL = { status: 400, code: 21408 };
+const FAILOVER_ROUTES = { US: [{ provider: "twilio" }, { provider: "telnyx" }], "*": [{ provider: "twilio" }] };
 
 /** One gateway JSON log line, shortened for a human: severity, message, then the remaining fields. */
 export function formatGatewayLog(entry: Record<string, unknown>, raw: string): string {
@@ -47,6 +74,16 @@ export function formatGatewayLog(entry: Record<string, unknown>, raw: string): s
 }
 
 const hex = (bytes: number) => randomBytes(bytes).toString("hex");
+/** A number of the 555-01xx fictional range: the Telnyx emulator accepts any sender. */
+const TELNYX_FROM = "+15005550011";
+
+/** The attempts of the gateway's sms.send line, which its log may print a moment after the answer. */
+async function loggedAttempts(line: () => Record<string, unknown> | undefined): Promise<LoggedAttempt[]> {
+  for (let waited = 0; line() === undefined && waited < 2000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+  const attempts = line()?.attempts;
+  if (!Array.isArray(attempts)) throw new Error("the gateway logged no sms.send line with attempts");
+  return attempts as LoggedAttempt[];
+}
 
 /**
  * The whole flow offline: Twilio emulator, Mosaic emulator, the gateway as a child process, registration through
@@ -54,10 +91,12 @@ const hex = (bytes: number) => randomBytes(bytes).toString("hex");
  * Every credential is generated here and lives only for this run; none is printed.
  */
 export async function runSandbox(options: SandboxOptions, deps: SandboxDeps): Promise<SandboxResult> {
+  const scenario = options.scenario ?? "send";
   const secrets = {
     apiKey: hex(24),
     clientSecret: hex(24),
     twilioAuthToken: hex(16),
+    telnyxApiKey: `KEY${hex(16)}`,
   };
   const accountSid = `AC${hex(16)}`;
   const from = "+15005550006"; // Twilio's documented magic "valid From" test number.
@@ -65,15 +104,27 @@ export async function runSandbox(options: SandboxOptions, deps: SandboxDeps): Pr
   const out = (line: string) => deps.out(redact(line, Object.values(secrets)));
   const step = (n: number, text: string) => out(`\n[${n}/6] ${text}`);
 
-  let twilio: TwilioFake | undefined;
+  let twilio: ProviderFake | undefined;
+  let telnyx: ProviderFake | undefined;
   let mosaic: MosaicEmulator | undefined;
   let gateway: RunningGateway | undefined;
+  let sendLine: Record<string, unknown> | undefined;
   let current = "start";
   try {
-    current = "start the Twilio emulator";
-    step(1, "Twilio emulator");
-    twilio = await deps.startTwilio();
-    out(`      listening on ${twilio.url}`);
+    if (scenario === "failover") {
+      current = "start the Twilio and Telnyx emulators";
+      step(1, `Twilio and Telnyx emulators (Twilio refuses every SMS: ${TWILIO_REFUSAL.status} / ${TWILIO_REFUSAL.code}, the region is not enabled)`);
+      if (!deps.startTelnyx) throw new Error("no Telnyx emulator to start");
+      twilio = await deps.startTwilio(TWILIO_REFUSAL);
+      telnyx = await deps.startTelnyx(secrets.telnyxApiKey);
+      out(`      Twilio listening on ${twilio.url}`);
+      out(`      Telnyx listening on ${telnyx.url}`);
+    } else {
+      current = "start the Twilio emulator";
+      step(1, "Twilio emulator");
+      twilio = await deps.startTwilio();
+      out(`      listening on ${twilio.url}`);
+    }
 
     current = "start the Mosaic emulator";
     step(2, "Mosaic emulator");
@@ -81,18 +132,33 @@ export async function runSandbox(options: SandboxOptions, deps: SandboxDeps): Pr
     out(`      listening on ${mosaic.url}`);
 
     current = `start the gateway (${options.runtime})`;
-    step(3, `Gateway on ${options.runtime === "deno" ? "Deno" : "Node"} (SMS_PROVIDER=twilio → the Twilio emulator)`);
+    const runtimeName = options.runtime === "deno" ? "Deno" : "Node";
+    step(
+      3,
+      telnyx
+        ? `Gateway on ${runtimeName} (SMS_ROUTES: US → twilio, then telnyx)`
+        : `Gateway on ${runtimeName} (SMS_PROVIDER=twilio → the Twilio emulator)`,
+    );
+    const twilioEnv = {
+      TWILIO_ACCOUNT_SID: accountSid,
+      TWILIO_AUTH_TOKEN: secrets.twilioAuthToken,
+      TWILIO_FROM_NUMBER: from,
+      TWILIO_API_BASE_URL: twilio.url,
+    };
+    const routeEnv: Record<string, string> = telnyx
+      ? {
+          SMS_ROUTES: JSON.stringify(FAILOVER_ROUTES),
+          TELNYX_API_KEY: secrets.telnyxApiKey,
+          TELNYX_FROM_NUMBER: TELNYX_FROM,
+          TELNYX_API_BASE_URL: telnyx.url,
+        }
+      : { SMS_PROVIDER: "twilio" };
+    if (telnyx) out(`      SMS_ROUTES=${JSON.stringify(FAILOVER_ROUTES)}`);
     gateway = await startGateway(
       options.runtime,
-      {
-        GATEWAY_API_KEY: secrets.apiKey,
-        SMS_PROVIDER: "twilio",
-        TWILIO_ACCOUNT_SID: accountSid,
-        TWILIO_AUTH_TOKEN: secrets.twilioAuthToken,
-        TWILIO_FROM_NUMBER: from,
-        TWILIO_API_BASE_URL: twilio.url,
-      },
+      { GATEWAY_API_KEY: secrets.apiKey, ...twilioEnv, ...routeEnv },
       (entry, raw) => {
+        if (entry.event === "sms.send") sendLine = entry;
         if (deps.showGatewayLogs === false) return;
         out(`      gateway │ ${formatGatewayLog(entry, raw)}`);
       },
@@ -123,16 +189,30 @@ export async function runSandbox(options: SandboxOptions, deps: SandboxDeps): Pr
     out(`      gateway answered ${sent.status ?? sent.error} after ${sent.attempts} attempt(s): ${JSON.stringify(sent.response ?? null)}`);
     if (!sent.delivered) throw new Error(`the gateway did not accept the SMS (${sent.status ?? sent.error})`);
 
-    current = "read the SMS from the Twilio emulator";
-    step(6, "The SMS as the Twilio emulator received it");
-    const messages = twilio.messages();
-    const sms = messages.at(-1);
-    if (messages.length !== 1 || sms === undefined) throw new Error(`the Twilio emulator received ${messages.length} messages, expected 1`);
+    if (telnyx) {
+      current = "show every attempt";
+      step(6, "Every attempt (the gateway's sms.send log line), and the SMS as the Telnyx emulator received it");
+      const attempts = await loggedAttempts(() => sendLine);
+      attempts.forEach((a, i) =>
+        out(`      attempt ${i + 1}: ${a.provider.padEnd(7)} ${a.outcome}${a.code ? ` (${a.code})` : ""}, ${a.latencyMs} ms`),
+      );
+      out(`      the Twilio emulator answered ${twilio.requests?.() ?? "?"} request(s), accepted ${twilio.messages().length}`);
+      const summary = attempts.map((a) => `${a.provider}:${a.outcome}`).join(" ");
+      if (summary !== "twilio:provider_rejected telnyx:sent") throw new Error(`unexpected attempts: ${summary}`);
+      if (twilio.requests?.() !== 1 || twilio.messages().length !== 0) throw new Error("the Twilio emulator should have refused exactly one request");
+      if ((sent.response as { provider?: unknown } | undefined)?.provider !== "telnyx") throw new Error("the answer does not name telnyx");
+    } else {
+      current = "read the SMS from the Twilio emulator";
+      step(6, "The SMS as the Twilio emulator received it");
+    }
+    const delivered = (telnyx ?? twilio).messages();
+    const sms = delivered.at(-1);
+    if (delivered.length !== 1 || sms === undefined) throw new Error(`the emulator received ${delivered.length} messages, expected 1`);
     out(`      To:   ${sms.To}`);
     out(`      From: ${sms.From ?? sms.MessagingServiceSid ?? ""}`);
     // The sandbox's OTP is fake: showing the Body is the point here (the gateway itself never logs it).
     out(`      Body: ${sms.Body}`);
-    if (sms.To !== phone || sms.Body !== sent.message) throw new Error("the SMS the Twilio emulator received differs from what Mosaic sent");
+    if (sms.To !== phone || sms.Body !== sent.message) throw new Error("the SMS the emulator received differs from what Mosaic sent");
     out("\n✔ sandbox: OTP delivered end to end");
     return { code: 0, sms, otp: sent.otp };
   } catch (error) {
@@ -141,7 +221,7 @@ export async function runSandbox(options: SandboxOptions, deps: SandboxDeps): Pr
   } finally {
     const stopped = await gateway?.stop().catch(() => null);
     if (gateway) out(`      gateway stopped (exit ${stopped})`);
-    await Promise.allSettled([mosaic?.close(), twilio?.close()]);
+    await Promise.allSettled([mosaic?.close(), twilio?.close(), telnyx?.close()]);
     out("      emulators stopped");
   }
 }

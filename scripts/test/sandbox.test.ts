@@ -25,6 +25,26 @@ describe("npm run sandbox", () => {
     60_000,
   );
 
+  it("--scenario failover: Twilio refuses, Telnyx sends, every attempt printed", async () => {
+    const run = await npmRunSandbox(["--scenario", "failover"]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("SMS_ROUTES: US → twilio, then telnyx");
+    expect(run.stdout).toMatch(/attempt 1: twilio +provider_rejected \(21408\), \d+ ms/);
+    expect(run.stdout).toMatch(/attempt 2: telnyx +sent, \d+ ms/);
+    expect(run.stdout).toContain("the Twilio emulator answered 1 request(s), accepted 0");
+    expect(run.stdout).toMatch(/gateway answered 200 after 1 attempt\(s\): \{"status":"sent","provider":"telnyx"/);
+    expect(run.stdout).toContain("To:   +14155550123");
+    expect(run.stdout).toMatch(/Body: Your Sandbox verification code is: \d{6}\n/);
+    expect(run.stdout).toContain("✔ sandbox: OTP delivered end to end");
+  }, 60_000);
+
+  it("exits 2 on an unknown scenario", async () => {
+    const run = await npmRunSandbox(["--scenario", "chaos"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--scenario must be send or failover (got "chaos")');
+  });
+
   it("exits 2 on an unknown runtime", async () => {
     const run = await npmRunSandbox(["--runtime", "bun"]);
     expect(run.code).toBe(2);
