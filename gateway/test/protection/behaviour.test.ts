@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { STALE_AFTER_MS } from "../../src/protection/dedupe.ts";
 import type { ProtectionStore } from "../../src/protection/store.ts";
 import { destination, FakeProvider, idOf, instance, OTP, SEND_TIMEOUT_MS, type Answer, type LookupFn } from "./harness.ts";
-import { describeWithRedis, FakeClock, memoryBackend, redisBackend, until, useRedisServer, type Backend } from "./support.ts";
+import { deferred, describeWithRedis, FakeClock, memoryBackend, redisBackend, until, useRedisServer, type Backend } from "./support.ts";
 
 /**
  * The same behaviour, word for word, on the in-memory store and on Redis (issue 11: "the same behaviour suite
@@ -174,6 +174,22 @@ function behaviour(backend: Backend): void {
       await expect(failing).rejects.toThrow("route table broken");
       expect((await gw.post(OTP)).kind).toBe("sent_now");
       expect(provider.sends).toHaveLength(1);
+    });
+
+    it("repeats that joined a send which threw get the same error, and leave no record", async () => {
+      const gw = instance(await open(), provider, clock);
+      const gate = deferred<void>();
+      const request = { e164: OTP.to.e164, message: OTP.message, deadline: clock.now() + SEND_TIMEOUT_MS };
+      const throwing = async (): Promise<Answer> => {
+        await gate.promise;
+        throw new Error("limits store broke");
+      };
+      const first = gw.dedupe.run(request, throwing, () => ({ kind: "none" }));
+      const joined = gw.dedupe.run(request, throwing, () => ({ kind: "none" }));
+      gate.resolve();
+      await expect(first).rejects.toThrow("limits store broke");
+      await expect(joined).rejects.toThrow("limits store broke");
+      expect((await gw.post(OTP)).kind).toBe("sent_now");
     });
 
     it("with DEDUPE_WINDOW_S=0 every request sends", async () => {
