@@ -7,7 +7,7 @@ import { parseRoutes, type RoutingTable } from "../src/delivery/routes.ts";
 import { createSmcProvider } from "../src/providers/smc/index.ts";
 import { createTelnyxProvider } from "../src/providers/telnyx/index.ts";
 import { createTwilioProvider } from "../src/providers/twilio/index.ts";
-import { OTP_BODY, post, startTestGateway, twilioConfig, type TestGateway } from "./support.ts";
+import { AUTH_TOKEN, OTP_BODY, post, startTestGateway, twilioConfig, type TestGateway } from "./support.ts";
 
 /**
  * Routing and failover through the whole gateway: the real providers (Twilio's SDK, SMC and Telnyx over the shared
@@ -209,6 +209,10 @@ describe("failover across providers", () => {
     expect(send).toMatchObject({ route: "*", country: "US", failover: c.attempts.length > 1, destination: "+1********71" });
     expect(lines.join("\n")).not.toContain(OTP_BODY.message);
     expect(lines.join("\n")).not.toContain("4155552671");
+    // Nor a provider secret, nor SMC's bearer token (the fake issues them as fake-smc-token-…).
+    for (const secret of ["KEYfailover-test", "smc-secret-failover", "fake-smc-token-", AUTH_TOKEN]) {
+      expect(lines.join("\n")).not.toContain(secret);
+    }
   });
 
   it("deadline reached mid-chain → 504 provider_timeout, the next provider never started", async () => {
