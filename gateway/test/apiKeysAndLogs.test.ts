@@ -22,11 +22,20 @@ describe("createApiKeyVerifier", () => {
 describe("traceFields", () => {
   const trace = "105445aa7843bc8bf206b12000100000";
   it.each([
-    ["trace and span", `${trace}/1;o=1`, "p", { "logging.googleapis.com/trace": `projects/p/traces/${trace}`, "logging.googleapis.com/spanId": "1" }],
+    ["trace and span", `${trace}/1;o=1`, "p", { "logging.googleapis.com/trace": `projects/p/traces/${trace}`, "logging.googleapis.com/spanId": "0000000000000001" }],
+    ["the largest span", `${trace}/18446744073709551615;o=0`, "p", { "logging.googleapis.com/trace": `projects/p/traces/${trace}`, "logging.googleapis.com/spanId": "ffffffffffffffff" }],
+    ["trace and span, no options", `${trace}/74`, "p", { "logging.googleapis.com/trace": `projects/p/traces/${trace}`, "logging.googleapis.com/spanId": "000000000000004a" }],
     ["trace only", trace, "p", { "logging.googleapis.com/trace": `projects/p/traces/${trace}` }],
+    ["upper-case hex", trace.toUpperCase(), "p", { "logging.googleapis.com/trace": `projects/p/traces/${trace}` }],
     ["no project", `${trace}/1;o=1`, undefined, {}],
     ["no header", undefined, "p", {}],
     ["a malformed header", "not-a-trace\n{\"severity\":\"CRITICAL\"}", "p", {}],
+    // Issue 8, item 13: a 15,000-digit span was logged whole.
+    ["a 15,000-digit span", `${trace}/${"9".repeat(15_000)};o=1`, "p", {}],
+    ["a span over 2^64 - 1", `${trace}/18446744073709551616;o=1`, "p", {}],
+    ["a 33-digit trace", `${trace}0/1;o=1`, "p", {}],
+    ["trailing garbage", `${trace}/1;o=1${"x".repeat(40)}`, "p", {}],
+    ["a bad option", `${trace}/1;o=7`, "p", {}],
   ])("%s", (_label, header, project, expected) => {
     expect(traceFields(header, project)).toEqual(expected);
   });
