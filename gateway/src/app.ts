@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from "express";
 import { createApiKeyVerifier } from "./apiKeys.ts";
-import type { GatewayConfig } from "./config.ts";
+import { HEALTH_PATHS, type GatewayConfig } from "./config.ts";
 import { GatewayError, toErrorResponse, toGatewayError } from "./errors.ts";
 import { traceFields, type Logger } from "./log.ts";
 import type { AttemptRecord } from "./delivery/chain.ts";
@@ -60,6 +60,9 @@ function ignoredAbort(signal: AbortSignal): Promise<never> {
   });
 }
 
+/** What Node's (and Deno's) http server treats as 100-continue (lib/_http_server.js, continueExpression). */
+const CONTINUE_EXPECTATION = /(?:^|\W)100-continue(?:$|\W)/i;
+
 /** Mosaic's POSTs are ~200 bytes; 16 KiB leaves room and bounds memory per request. */
 const BODY_LIMIT = "16kb";
 
@@ -80,7 +83,7 @@ function sendError(res: Response, err: unknown): void {
 }
 
 /**
- * The gateway's HTTP surface: Mosaic's GET challenge and POST send on one path, plus /healthz.
+ * The gateway's HTTP surface: Mosaic's GET challenge and POST send on one path, plus the health paths.
  * Built here and started in server.ts, so tests drive it without listening on a configured port.
  */
 export function createApp({ config, send, logger, now = Date.now }: AppDeps): express.Express {
@@ -134,7 +137,15 @@ export function createApp({ config, send, logger, now = Date.now }: AppDeps): ex
     });
   }
 
-  app.get("/healthz", (_req, res) => {
+  // RFC 9110 §10.1.1: a server may answer 417 to an expectation it cannot meet. 100-continue is the only one
+  // defined, and the runtime has already answered it (with 100 Continue) when its value mentions it.
+  app.use(function refuseExpectations(req, res, next) {
+    const expectation = req.get("Expect");
+    if (expectation === undefined || CONTINUE_EXPECTATION.test(expectation)) next();
+    else sendError(res, new GatewayError("expectation_failed", "only Expect: 100-continue is supported"));
+  });
+
+  app.get([...HEALTH_PATHS], (_req, res) => {
     res.json({ status: "ok" });
   });
 

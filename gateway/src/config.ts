@@ -135,6 +135,12 @@ export const MIN_API_KEY_LENGTH = 16;
  * exit. SEND_TIMEOUT_MS may not exceed it: a send cut off by the drain would go out with nobody told (issue 8).
  */
 export const DRAIN_TIMEOUT_MS = 8000;
+/**
+ * Where probes ask whether the gateway is up. `/health` is the one to use: Cloud Run reserves URL paths ending in
+ * `z`, so an external request to `/healthz` gets Google's own 404 (https://cloud.google.com/run/docs/known-issues);
+ * `/healthz` stays as an alias for probes already configured with it. GATEWAY_PATH may be neither.
+ */
+export const HEALTH_PATHS = ["/health", "/healthz"] as const;
 /** Below this no provider attempt has time to finish: every send would be refused as out of time. */
 const MIN_SEND_TIMEOUT_MS = 500;
 
@@ -398,6 +404,12 @@ function crossCheck(routes: RoutingTable, settings: ProviderSettings, problems: 
   }
 }
 
+/** Express matches paths case-insensitively and ignores a trailing slash: so does this check. */
+function collidesWithHealth(path: string): boolean {
+  const normal = path.toLowerCase().replace(/\/+$/, "");
+  return HEALTH_PATHS.some((health) => normal === health);
+}
+
 function trimmedOrUndefined(v: string | undefined): string | undefined {
   return v === undefined || v.trim() === "" ? undefined : v.trim();
 }
@@ -411,6 +423,9 @@ export function parseConfig(env: Record<string, string | undefined>): GatewayCon
 
   const provider = result.success ? result.data.SMS_PROVIDER : trimmedOrUndefined(env.SMS_PROVIDER) ?? "twilio";
   const apiKeys = parseApiKeys(trimmedOrUndefined(env.GATEWAY_API_KEY), problems);
+  if (collidesWithHealth(trimmedOrUndefined(env.GATEWAY_PATH) ?? "")) {
+    problems.push(`GATEWAY_PATH must not be a health path (${HEALTH_PATHS.join(", ")}): the probes would answer Mosaic's challenge`);
+  }
   // The provider checks run on the raw strings too, so one start reports every problem, not the first batch.
   const e0 = result.success
     ? result.data

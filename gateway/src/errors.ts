@@ -13,6 +13,7 @@ export type ErrorCode =
   | "header_too_large"
   | "unsupported_media_type"
   | "country_not_allowed"
+  | "expectation_failed"
   | "destination_rejected"
   | "provider_rejected"
   | "provider_rate_limited"
@@ -35,6 +36,7 @@ const STATUS: Record<ErrorCode, number> = {
   unsupported_media_type: 415,
   // No route serves the destination's country (SMS_ROUTES without its code or "*"); issue 11's allow-list too.
   country_not_allowed: 403,
+  expectation_failed: 417,
   destination_rejected: 422,
   // Every provider of the route refused the SMS for a reason of ours: certainly not sent.
   provider_rejected: 502,

@@ -44,6 +44,9 @@ export function serve(handler: http.RequestListener, options: ServeOptions): Pro
   server.maxConnections = limits.maxConnections;
   const clientErrors = createClientErrorHandler(logger);
   server.on("clientError", clientErrors);
+  // An Expect other than 100-continue: the runtime would answer a bare 417 itself. Hand it to the app as a request
+  // instead (counted in flight like any other), which answers it in the JSON error shape.
+  server.on("checkExpectation", (req: http.IncomingMessage, res: http.ServerResponse) => server.emit("request", req, res));
   let inFlight = 0;
   let draining = false;
   let onIdle: (() => void) | undefined;

@@ -89,6 +89,11 @@ describe("parseConfig", () => {
     ["a bad boolean", { ...base, TWILIO_USE_SENDER_ID: "yes" }, ["TWILIO_USE_SENDER_ID must be true or false"]],
     ["a bad host", { ...base, HOST: "0.0.0.0; rm" }, ["HOST must be an IP address"]],
     ["a bad path", { ...base, GATEWAY_PATH: "send sms" }, ["GATEWAY_PATH must start with /"]],
+    // The health path would then answer Mosaic's challenge (issue 8, item 17): all four were accepted before.
+    ["the health path", { ...base, GATEWAY_PATH: "/health" }, ["GATEWAY_PATH must not be a health path"]],
+    ["the health alias", { ...base, GATEWAY_PATH: "/healthz" }, ["GATEWAY_PATH must not be a health path"]],
+    ["the health path in capitals", { ...base, GATEWAY_PATH: "/HEALTH" }, ["GATEWAY_PATH must not be a health path"]],
+    ["the health alias with a trailing slash", { ...base, GATEWAY_PATH: "/healthz/" }, ["GATEWAY_PATH must not be a health path"]],
     ["a base URL that is not http(s)", { ...base, TWILIO_API_BASE_URL: "ftp://x" }, ["TWILIO_API_BASE_URL must be an https URL"]],
     // The auth token would travel in clear (issue 8, item 10): both were accepted before.
     ["plain http to a remote host", { ...base, TWILIO_API_BASE_URL: "http://twilio-proxy.example.com" }, ["TWILIO_API_BASE_URL must be an https URL (http is accepted only on loopback)"]],
@@ -126,6 +131,11 @@ describe("parseConfig", () => {
 
   it("never repeats a base URL that carries a secret", () => {
     expect(problemsOf({ ...base, TWILIO_API_BASE_URL: "https://AC1:s3cr3t-in-url@proxy.example.com" }).join("\n")).not.toContain("s3cr3t");
+  });
+
+  it("accepts paths that only start like a health path", () => {
+    expect(parseConfig({ ...base, GATEWAY_PATH: "/health-sms" }).path).toBe("/health-sms");
+    expect(parseConfig({ ...base, GATEWAY_PATH: "/health/sms" }).path).toBe("/health/sms");
   });
 
   it("reports schema and Twilio problems in the same error", () => {

@@ -84,8 +84,9 @@ describe("Mosaic's contract", () => {
     });
   });
 
-  it("serves /healthz without auth or secrets", async () => {
-    const res = await fetch(`${gw.url}/healthz`);
+  // /health is the probe path (Cloud Run reserves paths ending in z for itself); /healthz stays as an alias.
+  it.each(["/health", "/healthz"])("serves %s without auth or secrets", async (path) => {
+    const res = await fetch(`${gw.url}${path}`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: "ok" });
   });
@@ -97,6 +98,12 @@ describe("Mosaic's contract", () => {
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ status: "sent", provider: "twilio", id: `SM${before + 1}` });
       expect(rec.sent.at(-1)).toMatchObject({ body: OTP_BODY.message, senderId: "Acme", to: { e164: "+14155552671" } });
+    });
+
+    it("sends an OTP whose sender_id is over 11 characters (it only ever picks the sender where valid)", async () => {
+      const res = await post(`${gw.url}/send-sms`, { ...OTP_BODY, sender_id: "Acme Bank Limited" });
+      expect(res.status).toBe(200);
+      expect(rec.sent.at(-1)).toMatchObject({ senderId: "Acme Bank Limited" });
     });
 
     it("accepts a JSON content type with a charset", async () => {
@@ -114,6 +121,8 @@ describe("Mosaic's contract", () => {
       ["an invalid number", {}, JSON.stringify({ ...OTP_BODY, phone_number: "415-555-2671" }), 400, "invalid_request"],
       ["an empty message", {}, JSON.stringify({ ...OTP_BODY, message: "" }), 400, "invalid_request"],
       ["a message over 1600", {}, JSON.stringify({ ...OTP_BODY, message: "x".repeat(1601) }), 400, "invalid_request"],
+      ["a message of zero-width spaces", {}, JSON.stringify({ ...OTP_BODY, message: "\u200B\u200B" }), 400, "invalid_request"],
+      ["a message with a NUL", {}, JSON.stringify({ ...OTP_BODY, message: "code\u0000 123456" }), 400, "invalid_request"],
       ["a body over 16 KiB", {}, JSON.stringify({ ...OTP_BODY, pad: "x".repeat(17 * 1024) }), 413, "payload_too_large"],
     ])("answers %s with %i JSON and sends nothing", async (_label, headers, body, status, code) => {
       const before = rec.sent.length;
@@ -121,6 +130,44 @@ describe("Mosaic's contract", () => {
       expect(res.status).toBe(status);
       expect(await res.json()).toEqual({ error: { code, message: expect.any(String) } });
       expect(rec.sent.length).toBe(before);
+    });
+
+    // Issue 8, item 14: the runtime answered a bare 417 (no JSON) before any handler ran.
+    it.each(["200-ok", "100-continues", "nonsense"])("answers Expect: %s with a JSON 417 and sends nothing", async (expectation) => {
+      const before = rec.sent.length;
+      const body = JSON.stringify(OTP_BODY);
+      const answer = await rawRequest(
+        Number(new URL(gw.url).port),
+        `POST /send-sms HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-API-Key: ${API_KEY}\r\nExpect: ${expectation}\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+        false,
+      );
+      expect(answer.startsWith("HTTP/1.1 417 Expectation Failed")).toBe(true);
+      expect(answer).toContain("application/json");
+      expect(rec.sent.length).toBe(before);
+    });
+
+    it("still honours Expect: 100-continue: 100, then the send", async () => {
+      const before = rec.sent.length;
+      const body = JSON.stringify(OTP_BODY);
+      const port = Number(new URL(gw.url).port);
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(port, "127.0.0.1");
+        let data = "";
+        socket.on("data", (chunk) => {
+          data += chunk.toString("utf8");
+          if (data.startsWith("HTTP/1.1 100") && !data.includes("\r\n\r\nHTTP/1.1 2")) socket.write(body);
+          if (/HTTP\/1\.1 200[\s\S]*\r\n\r\n\{.*\}$/.test(data)) {
+            socket.destroy();
+            resolve(data);
+          }
+        });
+        socket.on("error", reject);
+        socket.write(
+          `POST /send-sms HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-API-Key: ${API_KEY}\r\nExpect: 100-continue\r\nContent-Length: ${body.length}\r\n\r\n`,
+        );
+      });
+      expect(answer.startsWith("HTTP/1.1 100 Continue")).toBe(true);
+      expect(rec.sent.length).toBe(before + 1);
     });
 
     it("checks the key before reading the body: a wrong key with an oversized body is a 401", async () => {
