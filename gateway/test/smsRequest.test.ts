@@ -66,6 +66,21 @@ describe("parseSmsRequest", () => {
     expect(parseSmsRequest({ ...valid, extra: { nested: true } }).message).toBe(valid.message);
   });
 
+  it.each([
+    ["line breaks and a tab", "Your code is:\r\n\t123456"],
+    ["an emoji (a surrogate pair)", "Your code is 123456 \u{1F510}"],
+    ["accents and non-Latin scripts", "Votre code : 123456 · Ваш код 123456 · 您的验证码 123456"],
+    ["a zero-width joiner inside visible text", "Code 123456 \u{1F469}\u200D\u{1F4BB}"],
+  ])("accepts a message with %s", (_label, message) => {
+    expect(parseSmsRequest({ ...valid, message }).message).toBe(message);
+  });
+
+  // Issue 8, item 16: a sender_id over 11 characters was a 400 even when sender ids are not used. It only ever
+  // chooses the sender where valid (providers/twilio/sender.ts); an OTP is never refused for it.
+  it.each(["TwelveChars!", "A sender id far longer than eleven", "Acme Bank Ltd"])("accepts sender_id %j (the provider decides whether to use it)", (senderId) => {
+    expect(parseSmsRequest({ ...valid, sender_id: senderId }).senderId).toBe(senderId);
+  });
+
   it("accepts a message of exactly 1600 characters", () => {
     expect(parseSmsRequest({ ...valid, message: "x".repeat(1600) }).message).toHaveLength(1600);
   });
@@ -83,7 +98,15 @@ describe("parseSmsRequest", () => {
     ["a numeric message", { ...valid, message: 123456 }, "message is required"],
     ["a message over 1600", { ...valid, message: "x".repeat(1601) }, "at most 1600"],
     ["a numeric sender_id", { ...valid, sender_id: 42 }, "sender_id must be a string"],
-    ["a sender_id over 11", { ...valid, sender_id: "TwelveChars!" }, "sender_id must be at most 11"],
+    // Issue 8, item 15: each of these was forwarded to the provider.
+    ["only zero-width spaces", { ...valid, message: "\u200B\u200B\u200B" }, "message must contain visible text"],
+    ["only joiners, a BOM and spaces", { ...valid, message: " \u200D\uFEFF\u200C \u2060" }, "message must contain visible text"],
+    ["a NUL", { ...valid, message: "Your code is\u0000 123456" }, "message must not contain control characters"],
+    ["an ESC", { ...valid, message: "\u001B[31mYour code is 123456" }, "message must not contain control characters"],
+    ["a DEL", { ...valid, message: "Your code\u007F is 123456" }, "message must not contain control characters"],
+    ["a C1 control", { ...valid, message: "Your code\u0085 is 123456" }, "message must not contain control characters"],
+    ["a lone high surrogate", { ...valid, message: "Your code is 123456 \uD83D" }, "message must be valid Unicode text"],
+    ["a lone low surrogate", { ...valid, message: "\uDE00 Your code is 123456" }, "message must be valid Unicode text"],
   ])("rejects %s with a 400 naming the field", (_label, body, text) => {
     let caught: unknown;
     try {

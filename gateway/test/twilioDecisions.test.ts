@@ -132,6 +132,7 @@ describe("Twilio's sender parameters", () => {
     ["opted in, no sender ID", from, true, uk, undefined, { from: "+15005550006" }],
     ["opted in, digits only is not alphanumeric", from, true, uk, "12345", { from: "+15005550006" }],
     ["opted in, punctuation is not allowed", from, true, uk, "Acme!", { from: "+15005550006" }],
+    ["opted in, over 11 characters: the configured number", from, true, uk, "AcmeBankLtd1", { from: "+15005550006" }],
     ["service, opted out", service, false, uk, "Acme", { messagingServiceSid: service.messagingServiceSid }],
     ["service, opted in, UK", service, true, uk, "Acme", { messagingServiceSid: service.messagingServiceSid, from: "Acme" }],
     ["service, opted in, US", service, true, us, "Acme", { messagingServiceSid: service.messagingServiceSid }],
