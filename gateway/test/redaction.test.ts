@@ -47,7 +47,9 @@ describe("logs never carry secrets or SMS text", () => {
       await post(`${gw.url}/send-sms`, OTP_BODY, { "X-API-Key": `${API_KEY}x` });
       await fetch(`${gw.url}/send-sms`, { headers: { "X-API-Key": SECOND_KEY, "X-Verification-Key": "v" } });
       assertClean(gw.logs, [...otps, API_KEY, SECOND_KEY, AUTH_TOKEN, `${API_KEY}x`]);
-      expect(fake.received.some((r) => r.body?.includes(otps[0]!))).toBe(true); // the text did reach Twilio
+      // The texts did reach Twilio. Not necessarily the first: with a 1 s deadline, a first send that waits for the SDK
+      // to load on a loaded machine may find too little time left to start (and rightly sends nothing).
+      expect(fake.received.some((r) => otps.some((otp) => r.body?.includes(otp)))).toBe(true);
     } finally {
       await gw.close();
     }
