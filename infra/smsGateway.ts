@@ -37,7 +37,10 @@ export const API_KEY_PASSWORD_ARGS = {
 } as const satisfies random.RandomPasswordArgs;
 
 const CONTAINER_PORT = 8080;
-export const HEALTH_PATH = "/healthz";
+/** Health for the probes and for uptime checks from outside: Cloud Run reserves some paths ending in `z` (an
+ * external request to `/healthz` gets Google's own 404), so the gateway serves `/health`, keeping `/healthz` as
+ * an alias. infra/test/images.test.ts checks the built bundle answers it on both runtimes. */
+export const HEALTH_PATH = "/health";
 
 export interface SmsGatewayArgs {
   config: GatewayConfig<pulumi.Input<string>>;

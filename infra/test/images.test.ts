@@ -10,6 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startFakeTwilio, type FakeTwilio } from "../../scripts/emulators/twilio.ts";
 import { DENO, REPO_ROOT, startServer } from "../../scripts/processes.ts";
+import { HEALTH_PATH } from "../smsGateway.js";
 import { BUILD_INPUTS } from "../sourceRevision.js";
 import { node24 } from "./node24.js";
 import { startGateway } from "../../scripts/sandbox/processes.ts";
@@ -136,6 +137,8 @@ function gatewayEnv(fake: FakeTwilio): Record<string, string> {
 }
 
 async function challengeAndSend(port: number): Promise<{ challenge: unknown; send: Response }> {
+  // The probes' path first: Cloud Run's startup probe would stop a revision that does not answer it.
+  expect((await fetch(`http://127.0.0.1:${port}${HEALTH_PATH}`)).status).toBe(200);
   const url = `http://127.0.0.1:${port}/send-sms`;
   const challenge = await (await fetch(url, { headers: { "X-API-Key": API_KEY, "X-Verification-Key": "img" } })).json();
   const send = await fetch(url, {

@@ -109,10 +109,10 @@ describe("default stack", () => {
     expect(password.overrideSpecial).toMatch(/^[-_]*$/);
   });
 
-  test("startup and liveness probes hit /healthz", () => {
+  test("startup and liveness probes hit /health, which Cloud Run does not reserve (unlike /healthz)", () => {
     const c = container(run);
-    expect(c.startupProbe.httpGet.path).toBe("/healthz");
-    expect(c.livenessProbe.httpGet.path).toBe("/healthz");
+    expect(c.startupProbe.httpGet.path).toBe("/health");
+    expect(c.livenessProbe.httpGet.path).toBe("/health");
     expect(c.startupProbe.httpGet.port).toBe(c.ports.containerPort);
   });
 
