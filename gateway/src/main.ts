@@ -8,7 +8,7 @@ import { connectionLimits } from "./connectionLimits.ts";
 import { createLogger } from "./log.ts";
 import { createBatchingSink } from "./logSink.ts";
 import { createProviders } from "./providers/registry.ts";
-import { runtimeVersion } from "./runtime.ts";
+import { runtimeVersion, unverifiedDenoWarning } from "./runtime.ts";
 import { createSender } from "./send.ts";
 import { serve } from "./server.ts";
 
@@ -65,6 +65,8 @@ logger.info("listening", {
   failoverOnUnknown: config.failoverOnUnknown,
   runtime: runtimeVersion(),
 });
+const unverified = unverifiedDenoWarning((globalThis as { Deno?: { version: { deno: string } } }).Deno?.version.deno);
+if (unverified) logger.warn(unverified);
 warmUpTimer = setTimeout(warmUp, WARM_UP_IDLE_MS);
 
 let stopping = false;

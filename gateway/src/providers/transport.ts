@@ -61,10 +61,12 @@ export interface HttpTransportOptions {
   maxSockets: number;
   now?: () => number;
   /**
-   * Sets Deno's private `_retrying` flag on every request (default true). Only the Deno race test turns it off, to
-   * show that the public guard (a second 'socket' is refused) holds on its own.
+   * The two guards against Deno's re-send, both on by default and never turned off outside
+   * gateway/test/deno/resend.test.ts, which turns each off in turn to show the other holds alone, and both off to
+   * show that its race is real: Deno's private `_retrying` flag, and refusing a second 'socket'.
    */
   denoRetryFlag?: boolean;
+  secondSocketGuard?: boolean;
 }
 
 export function createHttpTransport(options: HttpTransportOptions): HttpTransport {
@@ -102,7 +104,7 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
       // round trip after 'connect': the callers' minimum attempt time covers it.)
       let sockets = 0;
       req.on("socket", (socket) => {
-        if (++sockets > 1) {
+        if (++sockets > 1 && options.secondSocketGuard !== false) {
           // Deno re-sends through a second socket (see below); Node never gives a request two. Emitted before the
           // runtime flushes the request onto it, so destroying here sends nothing.
           req.destroy(new ResendRefusedError("the runtime tried to send the request again on a new connection"));
@@ -116,14 +118,17 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
           onWritten?.();
           req.end(spec.body);
         };
+        if (sockets > 1) return; // a re-send the unguarded runtime writes itself (the race test's baseline)
         if (socket.connecting) socket.once("connect", start);
         else start();
       });
       // Deno's node:http re-sends a request whose reused keep-alive socket closes before the answer — a POST it
       // has fully written, or one we aborted at the deadline (denoland/deno#36786; retry added in deno#31932):
       // the OTP would go out twice. Node never re-sends. `_retrying` is the flag Deno's canRetryRequest() checks
-      // (deno 2.9.6); Node ignores it. The second-socket check above is the public guard behind it.
-      // gateway/test/deno pins both by counting sends at the fakes.
+      // (ext/node/polyfills/_http_client.js); Node ignores it. The second-socket check above is the public guard
+      // behind it. gateway/test/deno/resend.test.ts forces the race 60 times: 0 double sends with either guard,
+      // 60 with neither, on the versions in ../runtime.ts (DENO_VERIFIED_VERSIONS); any other Deno logs a warning
+      // at startup.
       if (options.denoRetryFlag !== false) (req as http.ClientRequest & { _retrying?: boolean })._retrying = true;
       req.on("error", reject);
     });
