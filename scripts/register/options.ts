@@ -74,7 +74,25 @@ function isFlagName(name: string): name is FlagName {
   return Object.hasOwn(FLAGS, name);
 }
 
-/** A small argv reader that reports every problem instead of stopping at the first (node:util parseArgs throws). */
+/** A name that could be a flag's: printed back in an error. Anything else might be a value typed in its place. */
+const FLAG_NAME_SHAPE = /^[a-z][a-z0-9-]{0,29}$/;
+/** Flags people try for what the CLI reads from the environment only. */
+const SECRET_FLAG = /secret|key|token|password|credential/;
+
+function unknownFlag(name: string, position: number): string {
+  if (!FLAG_NAME_SHAPE.test(name)) return `unknown flag at argument ${position} (not printed: it could hold a secret)`;
+  if (SECRET_FLAG.test(name)) {
+    return `unknown flag --${name}: secrets are read from the environment only (MOSAIC_CLIENT_SECRET, GATEWAY_API_KEY), never from flags`;
+  }
+  return `unknown flag --${name}`;
+}
+
+/**
+ * A small argv reader that reports every problem instead of stopping at the first (node:util parseArgs throws).
+ * It never prints an argument's value, only flag names (issue 8, item 7): `--client-secret VALUE` once echoed
+ * VALUE as an unexpected argument. An unknown flag's value (`--x VALUE`, `--x=VALUE`) is taken as its own and
+ * dropped; a stray argument is named by position.
+ */
 function readFlags(argv: readonly string[], errors: string[]): FlagValues {
   const values: FlagValues = {};
   for (let i = 0; i < argv.length; i++) {
@@ -85,14 +103,16 @@ function readFlags(argv: readonly string[], errors: string[]): FlagValues {
       continue;
     }
     if (!arg.startsWith("--")) {
-      errors.push(`unexpected argument "${arg}"`);
+      errors.push(`unexpected argument ${i + 1} (not printed: it could hold a secret)`);
       continue;
     }
     const eq = arg.indexOf("=");
     const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
     const inline = eq === -1 ? undefined : arg.slice(eq + 1);
     if (!isFlagName(name)) {
-      errors.push(`unknown flag --${name}`);
+      errors.push(unknownFlag(name, i + 1));
+      const next = argv[i + 1];
+      if (inline === undefined && next !== undefined && !next.startsWith("--")) i++;
       continue;
     }
     const kind: FlagKind = FLAGS[name];
@@ -165,7 +185,7 @@ export function parseOptions(argv: readonly string[], env: Env): ParseResult {
     }
     if (region !== undefined) {
       if (isRegion(region)) baseUrl = REGIONS[region];
-      else errors.push(`${regionName} must be one of ${Object.keys(REGIONS).join(", ")} (got "${region}")`);
+      else errors.push(`${regionName} must be one of ${Object.keys(REGIONS).join(", ")}`);
       return true;
     }
     return false;

@@ -61,11 +61,11 @@ describe("parseOptions: inputs", () => {
   });
 
   it("names every bad flag and variable at once", () => {
-    const all = errors(["--nope", "stray", "--json=yes", "--retries", "-1", "--timeout-ms", "0", "--gateway-uri"], {});
+    const all = errors(["stray", "--nope", "--json=yes", "--retries", "-1", "--timeout-ms", "0", "--gateway-uri"], {});
     expect(all).toEqual(
       expect.arrayContaining([
         "unknown flag --nope",
-        'unexpected argument "stray"',
+        "unexpected argument 1 (not printed: it could hold a secret)",
         "--json takes no value",
         "--gateway-uri needs a value",
         "MOSAIC_CLIENT_ID (or --client-id) is required",
@@ -80,8 +80,27 @@ describe("parseOptions: inputs", () => {
   });
 
   it("never accepts the client secret or the API key as a flag (they would show in `ps`)", () => {
-    expect(errors(["--client-secret", "x"])).toContain("unknown flag --client-secret");
-    expect(errors(["--api-key", "x"])).toContain("unknown flag --api-key");
+    const env = "secrets are read from the environment only (MOSAIC_CLIENT_SECRET, GATEWAY_API_KEY), never from flags";
+    expect(errors(["--client-secret", "x"])).toContain(`unknown flag --client-secret: ${env}`);
+    expect(errors(["--api-key", "x"])).toContain(`unknown flag --api-key: ${env}`);
+  });
+
+  // Issue 8, item 7: `--client-secret VALUE` printed `unexpected argument "VALUE"`, on stderr and in --json.
+  it.each([
+    ["a secret flag's value", ["--client-secret", "s3cr3t-value-1"]],
+    ["a secret flag's inline value", ["--client-secret=s3cr3t-value-1"]],
+    ["any unknown flag's value", ["--bogus", "s3cr3t-value-1"]],
+    ["a stray argument", ["s3cr3t-value-1"]],
+    ["a flag-shaped secret", ["--s3cr3t-VALUE-1!"]],
+    ["a bad region", ["--region", "s3cr3t-value-1"]],
+  ])("never prints an argument's value: %s", (_label, argv) => {
+    const all = errors(argv).join("\n");
+    expect(all).not.toContain("s3cr3t");
+    expect(all).not.toContain("VALUE");
+  });
+
+  it("an unknown flag takes its value with it: no second error for it", () => {
+    expect(errors(["--client-secret", "abc", "--json"]).filter((e) => e.includes("argument"))).toEqual([]);
   });
 
   it.each([
