@@ -69,7 +69,7 @@ export async function runRegister(argv: readonly string[], env: Readonly<Record<
   if (parsed.kind === "error") {
     const message = `bad input: ${parsed.errors.join("; ")}`;
     if (wantsJson) {
-      out(formatJson({ ok: false, exit_code: ExitCode.BadInput, action: "unknown", steps: [], error: { step: "input", message } }));
+      out(formatJson({ ok: false, exit_code: ExitCode.BadInput, action: "unknown", steps: [], error: { step: "input", message } }, secrets));
     } else {
       err(formatFailure(message, "run with --help for the flags and env variables", ExitCode.BadInput));
     }
@@ -139,7 +139,7 @@ export async function runRegister(argv: readonly string[], env: Readonly<Record<
       }
     }
     if (options.json) {
-      out(formatJson({ ok: true, exit_code: ExitCode.Done, action, base_url: options.baseUrl, ...(gatewayUri ? { gateway_uri: gatewayUri } : {}), steps }));
+      out(formatJson({ ok: true, exit_code: ExitCode.Done, action, base_url: options.baseUrl, ...(gatewayUri ? { gateway_uri: gatewayUri } : {}), steps }, secrets));
     }
     return ExitCode.Done;
   } catch (error) {
@@ -158,7 +158,7 @@ export async function runRegister(argv: readonly string[], env: Readonly<Record<
           ...(gatewayUri ? { gateway_uri: gatewayUri } : {}),
           steps: [...steps, { step, status: "failed", detail: failure.message }],
           error: { step, message: failure.message, ...(failure.hint === undefined ? {} : { hint: failure.hint }) },
-        }),
+        }, secrets),
       );
     } else {
       record(step, "failed", failure.message);
