@@ -40,6 +40,32 @@ export class TransientFailure extends Error {
   }
 }
 
+/**
+ * A 3xx answer. Never followed: every request here carries a secret (the client secret, the bearer token, the
+ * gateway's API key in a header or the PUT's body), and following would hand it to wherever the redirect points
+ * (issue 8, item 8: fetch re-sent all three and the CLI printed ✔). Not retried either.
+ */
+export class RedirectRefused extends Error {
+  override readonly name = "RedirectRefused";
+  constructor(
+    readonly status: number,
+    /** Only the target's origin (its path or query could carry anything); undefined when there was none. */
+    readonly target: string | undefined,
+  ) {
+    super(`answered ${status}, a redirect${target ? ` to ${target}` : ""}; not followed: the request carries a secret`);
+  }
+}
+
+function redirectTarget(location: string | null, from: string): string | undefined {
+  if (!location) return undefined;
+  try {
+    const to = new URL(location, from);
+    return to.origin === new URL(from).origin ? "another path on the same host" : to.origin;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A failed attempt (network error, timeout), already described; `cause` keeps the original. */
 class AttemptError extends Error {}
 
@@ -64,7 +90,7 @@ function describe(error: unknown): string {
 
 /**
  * One HTTP exchange with a per-attempt timeout; 5xx, network errors and timeouts are retried with exponential
- * backoff by p-retry, 4xx and 2xx are returned to the caller to classify.
+ * backoff by p-retry, 4xx and 2xx are returned to the caller to classify, a 3xx is refused (RedirectRefused).
  */
 export async function requestWithRetry(deps: HttpDeps, url: string, init: RequestInit): Promise<HttpAnswer> {
   let attempts = 0;
@@ -74,7 +100,7 @@ export async function requestWithRetry(deps: HttpDeps, url: string, init: Reques
         attempts++;
         let response: Response;
         try {
-          response = await deps.fetch(url, { ...init, signal: AbortSignal.timeout(deps.timeoutMs) });
+          response = await deps.fetch(url, { ...init, redirect: "manual", signal: AbortSignal.timeout(deps.timeoutMs) });
         } catch (error) {
           // Network errors and timeouts: outcome unknown, but every request here is idempotent (a token, a
           // GET, a PUT of the same configuration), so repeating it is safe. p-retry skips plain TypeErrors
@@ -82,6 +108,9 @@ export async function requestWithRetry(deps: HttpDeps, url: string, init: Reques
           throw new AttemptError(describe(error), { cause: error });
         }
         const body = await response.text().catch(() => "");
+        if (response.status >= 300 && response.status < 400) {
+          throw new AbortError(new RedirectRefused(response.status, redirectTarget(response.headers.get("location"), url)));
+        }
         if (isTransientStatus(response.status)) throw new TransientStatus(response.status);
         return { status: response.status, body, attempts };
       },
@@ -96,6 +125,7 @@ export async function requestWithRetry(deps: HttpDeps, url: string, init: Reques
       },
     );
   } catch (error) {
+    if (error instanceof RedirectRefused) throw error;
     if (error instanceof AbortError) throw error.originalError;
     const lastStatus = error instanceof TransientStatus ? error.status : undefined;
     throw new TransientFailure(`${describe(error)} after ${attempts} attempt(s)`, attempts, lastStatus, { cause: error });

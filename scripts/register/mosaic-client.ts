@@ -1,8 +1,11 @@
 import { classifyProviderUpdate, classifyToken } from "./classify.ts";
 import { ExitCode, RegisterError, type Step } from "./exit-codes.ts";
-import { TransientFailure, requestWithRetry, type HttpDeps } from "./http.ts";
+import { RedirectRefused, TransientFailure, requestWithRetry, type HttpDeps } from "./http.ts";
 
 function networkError(step: Step, what: string, error: unknown): RegisterError {
+  if (error instanceof RedirectRefused) {
+    return new RegisterError(ExitCode.BadInput, step, `${what}: Mosaic ${error.message}`, "check MOSAIC_BASE_URL / --region: it must be the API's own URL", { cause: error });
+  }
   if (error instanceof TransientFailure) {
     return new RegisterError(ExitCode.Network, step, `${what}: ${error.message}`, "check the network and the Mosaic base URL / region, then run again", { cause: error });
   }

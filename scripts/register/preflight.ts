@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { classifyChallenge, classifyWrongKeyChallenge } from "./classify.ts";
 import { ExitCode, RegisterError } from "./exit-codes.ts";
-import { TransientFailure, requestWithRetry, type HttpDeps } from "./http.ts";
+import { RedirectRefused, TransientFailure, requestWithRetry, type HttpDeps } from "./http.ts";
 
 /** A random token shaped like the seed's sample X-Verification-Key ("AbCdZ3hJxx826qTmvwepy"). */
 export function randomVerificationKey(): string {
@@ -22,6 +22,15 @@ async function challenge(http: HttpDeps, uri: string, apiKey: string, verificati
   try {
     return await requestWithRetry(http, uri, { method: "GET", headers: challengeHeaders(apiKey, verificationKey) });
   } catch (error) {
+    if (error instanceof RedirectRefused) {
+      throw new RegisterError(
+        ExitCode.PreflightFailed,
+        "preflight",
+        `the gateway's challenge ${error.message} (the API key)`,
+        "GATEWAY_URI must be the gateway's own URL, the one that answers the challenge itself",
+        { cause: error },
+      );
+    }
     const reason = error instanceof TransientFailure ? error.message : String(error);
     throw new RegisterError(
       ExitCode.PreflightFailed,

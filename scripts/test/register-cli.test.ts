@@ -200,6 +200,16 @@ describe("register CLI against the Mosaic emulator", () => {
     expect(result.error.message).toMatch(/unknown flag --bogus.*MOSAIC_CLIENT_ID/);
   });
 
+  // Issue 8, item 7: the value was printed as `unexpected argument "VALUE"` on stderr and in --json.
+  it.each([[[] as string[]], [["--json"]]])("never prints a secret passed as a flag value (extra flags %j)", async (extra) => {
+    const gw = await gateway();
+    const run = await runCli([...extra, "--client-secret", "flag-secret-value-77", "--token=flag-token-value-88"], env(gw.uri));
+    expect(run.code).toBe(ExitCode.BadInput);
+    expect(run.all).toContain("unknown flag --client-secret: secrets are read from the environment only");
+    expect(run.all).not.toContain("flag-secret-value-77");
+    expect(run.all).not.toContain("flag-token-value-88");
+  });
+
   it("redacts a secret even when Mosaic echoes it back in an error", async () => {
     const gw = await gateway();
     const run = await runCli([], env(gw.uri), {
@@ -211,6 +221,80 @@ describe("register CLI against the Mosaic emulator", () => {
     expect(run.code).toBe(ExitCode.CredentialsRefused);
     expect(run.all).toContain("bad client_secret [redacted]");
     expect(run.all).not.toContain(CLIENT_SECRET);
+  });
+
+  // Issue 8, item 9: an echo URL-encoded (the form the CLI posted) or JSON-escaped got past the raw-text redactor.
+  it.each([[[] as string[]], [["--json"]]])("redacts a secret Mosaic echoes URL-encoded or JSON-escaped (extra flags %j)", async (extra) => {
+    const secret = 'client/secret+"with" spaces&é';
+    const gw = await gateway();
+    const echo = `${new URLSearchParams({ client_secret: secret })} or ${JSON.stringify(secret)} or ${encodeURIComponent(secret)}`;
+    const run = await runCli(extra, env(gw.uri, { MOSAIC_CLIENT_SECRET: secret }), {
+      fetch: async (input, init) =>
+        String(input).endsWith("/oidc/token")
+          ? new Response(JSON.stringify({ message: `bad request: ${echo}`, error_code: 400 }), { status: 400 })
+          : fetch(input, init),
+    });
+    expect(run.code).toBe(ExitCode.CredentialsRefused);
+    expect(run.all).toContain("[redacted]");
+    for (const form of [secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2), JSON.stringify(secret).slice(1, -1)]) {
+      expect(run.all).not.toContain(form);
+    }
+    expect(run.all).not.toContain("spaces");
+  });
+});
+
+/** Answers every request with `status` and a Location on `target` (same path), recording what it was sent. */
+async function startRedirector(target: string, status: 307 | 308) {
+  const seen: { method: string; path: string }[] = [];
+  const server = http.createServer((req, res) => {
+    seen.push({ method: req.method ?? "", path: req.url ?? "" });
+    req.resume();
+    res.writeHead(status, { Location: `${target}${req.url ?? "/"}` }).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  closers.push(() => new Promise((resolve) => server.close(() => resolve())));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
+
+// Issue 8, item 8: fetch followed 307/308, re-sending X-API-Key, the client_secret and the PUT's api_key to the
+// redirect's target, and the CLI printed ✔. Here the target is the real emulator or gateway, so following would
+// succeed: the CLI must stop, say why, and the target must see nothing.
+describe("redirects are never followed with a secret", () => {
+  it.each([307, 308] as const)("the token endpoint's %i: exit 2, the client secret never reaches the target", async (status) => {
+    const gw = await gateway();
+    const redirector = await startRedirector(mosaic.url, status);
+    const run = await runCli([], env(gw.uri, { MOSAIC_BASE_URL: redirector.url }));
+    expect(run.code).toBe(ExitCode.BadInput);
+    expect(run.stderr.join("\n")).toContain(`could not get a token from Mosaic: Mosaic answered ${status}, a redirect to ${mosaic.url}; not followed: the request carries a secret`);
+    expect(redirector.seen).toEqual([{ method: "POST", path: "/oidc/token" }]);
+    expect(mosaic.requests).toHaveLength(0);
+    expect(run.all).not.toContain("✔ token");
+  });
+
+  it.each([307, 308] as const)("the gateway's %i on the challenge: exit 4, the API key never reaches the target", async (status) => {
+    const gw = await gateway();
+    const redirector = await startRedirector(new URL(gw.uri).origin, status);
+    const run = await runCli([], env(`${redirector.url}/send-sms`));
+    expect(run.code).toBe(ExitCode.PreflightFailed);
+    expect(run.stderr.join("\n")).toContain(`the gateway's challenge answered ${status}, a redirect to ${new URL(gw.uri).origin}; not followed`);
+    expect(gw.requests).toHaveLength(0);
+    expect(mosaic.provider()).toEqual({ provider: "Default" });
+  });
+
+  it("the PUT's 308: exit 2, the api_key never reaches the target, the tenant unchanged", async () => {
+    const gw = await gateway();
+    const redirector = await startRedirector(mosaic.url, 308);
+    const run = await runCli(["--json"], env(gw.uri), {
+      fetch: (input, init) =>
+        String(input).endsWith("/cis/v1/tenantsmsproviders") ? fetch(`${redirector.url}/cis/v1/tenantsmsproviders`, init) : fetch(input, init),
+    });
+    expect(run.code).toBe(ExitCode.BadInput);
+    const result = JSON.parse(run.stdout[0]!) as { ok: boolean; error: { step: string; message: string } };
+    expect(result).toMatchObject({ ok: false, error: { step: "register", message: expect.stringContaining("a redirect to") } });
+    expect(redirector.seen).toEqual([{ method: "PUT", path: "/cis/v1/tenantsmsproviders" }]);
+    expect(mosaic.requests.filter((r) => r.method === "PUT")).toHaveLength(0);
+    expect(mosaic.provider()).toEqual({ provider: "Default" });
+    expect(run.all).not.toContain(API_KEY);
   });
 });
 
