@@ -1,7 +1,8 @@
 // Telnyx webhooks through the receipt route, signed with a generated Ed25519 key by scripts/emulators/signing.ts.
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { generateTelnyxSigningKey, telnyxSignatureHeaders } from "../../scripts/emulators/signing.ts";
+import { startFakeTelnyx, type FakeTelnyx } from "../../scripts/emulators/telnyx.ts";
 import { parseTelnyxPublicKey, telnyxPublicKeyProblem } from "../src/receipts/telnyx.ts";
 import { outcome, startReceiptServer, type ReceiptServer } from "./receipts.support.ts";
 
@@ -234,5 +235,76 @@ describe("TELNYX_PUBLIC_KEY", () => {
     const bad = "not-a-key-but-maybe-a-secret";
     expect(() => parseTelnyxPublicKey(bad)).toThrow(/TELNYX_PUBLIC_KEY/);
     expect(() => parseTelnyxPublicKey(bad)).not.toThrow(new RegExp(bad));
+  });
+});
+
+describe("end to end: a message with webhook_url, the Telnyx emulator's signed webhooks", () => {
+  let fake: FakeTelnyx;
+  let live: ReceiptServer;
+  const API_KEY = "KEYreceipts-emulator-test";
+
+  beforeAll(async () => {
+    fake = await startFakeTelnyx({ apiKey: API_KEY });
+    // The emulator calls the URL it was given; here the loopback receipt server itself, on the real clock.
+    live = await startReceiptServer(() => ({ telnyx: { publicKey: fake.publicKey } }));
+  });
+  afterEach(() => fake.reset());
+  afterAll(() => Promise.all([fake.close(), live.close()]));
+
+  function send(body: Record<string, unknown>) {
+    return fetch(`${fake.url}/v2/messages`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${API_KEY}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ from: "+18445550001", to: "+447400123456", text: "Your code is 918273", ...body }),
+    });
+  }
+
+  it("message.sent, then message.finalized: both verified with the emulator's public key and logged, the text nowhere", async () => {
+    const res = await send({ webhook_url: `${live.url}/receipts/telnyx` });
+    const id = ((await res.json()) as { data: { id: string } }).data.id;
+    await fake.webhooksSettled();
+    expect(fake.webhooks.map((w) => [w.eventType, w.status, w.answeredWith])).toEqual([
+      ["message.sent", "sent", 200],
+      ["message.finalized", "delivered", 200],
+    ]);
+    const receipts = live.lines.filter((l) => l.providerMessageId === id);
+    expect(receipts.map((l) => l.status)).toEqual(["sent", "delivered"]);
+    expect(receipts[1]).toMatchObject({ country: "GB", destination: "+44********56", deliverySeconds: expect.any(Number) });
+    expect(live.raw).not.toContain("918273");
+  });
+
+  it("a failed delivery arrives with its error code", async () => {
+    fake.receiptOutcome({ status: "delivery_failed", errorCode: "40008" });
+    const res = await send({ webhook_url: `${live.url}/receipts/telnyx` });
+    const id = ((await res.json()) as { data: { id: string } }).data.id;
+    await fake.webhooksSettled();
+    expect(live.lines.find((l) => l.providerMessageId === id && l.status === "undelivered")).toMatchObject({
+      providerErrorCode: "40008",
+      severity: "WARNING",
+    });
+  });
+
+  it("webhooks signed by another key are refused (the emulator signs with its own)", async () => {
+    const other = await startFakeTelnyx({ apiKey: API_KEY });
+    try {
+      const res = await fetch(`${other.url}/v2/messages`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${API_KEY}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ from: "+18445550001", to: "+447400123456", text: "x", webhook_url: `${live.url}/receipts/telnyx` }),
+      });
+      await res.body?.cancel();
+      await other.webhooksSettled();
+      expect(other.webhooks.map((w) => w.answeredWith)).toEqual([403, 403]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("without webhook_url the emulator sends no webhook (its behaviour before receipts)", async () => {
+    const res = await send({});
+    expect(res.status).toBe(200);
+    await res.body?.cancel();
+    await fake.webhooksSettled();
+    expect(fake.webhooks).toEqual([]);
   });
 });

@@ -47,7 +47,7 @@ describe("Telnyx provider", () => {
     const outcome = await createTelnyxProvider(config(fake.url), { transport }).attempt(sms(), ctx());
     expect(outcome).toEqual({ kind: "sent", id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     expect(fake.received).toEqual([
-      { to: "+14155552671", from: "+14155550111", text: OTP, messagingProfileId: null, authorized: true, answeredWith: 200 },
+      { to: "+14155552671", from: "+14155550111", text: OTP, messagingProfileId: null, webhookUrl: null, authorized: true, answeredWith: 200 },
     ]);
   });
 

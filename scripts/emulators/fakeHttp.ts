@@ -58,6 +58,8 @@ export interface FakeResponder {
   /** A 2xx the client cannot parse. */
   invalidJson(status: number): void;
   redirect(status: number, location: string): void;
+  /** Resolves once the answer has gone out (or the connection closed): for work that must come after it. */
+  closed(): Promise<void>;
 }
 
 export interface FakeHttpServer {
@@ -131,6 +133,7 @@ export async function startFakeHttp(
               res.writeHead(status, { Location: location, "Content-Type": "application/json" });
               res.end("{}");
             }),
+          closed: () => new Promise<void>((resolve) => (res.closed ? resolve() : res.once("close", () => resolve()))),
         },
       );
     });
