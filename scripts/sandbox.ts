@@ -1,14 +1,16 @@
 /**
- * `npm run sandbox [-- --runtime node|deno] [--scenario send|failover]`: the whole flow offline, on loopback, with
- * no accounts. Provider emulators → Mosaic emulator → gateway (child process) → `npm run register` → one OTP → the
- * SMS as the provider received it. `--scenario failover` routes US numbers to Twilio, then Telnyx, with Twilio
- * refusing: every attempt is printed. Exits 0 when the SMS arrived, 1 when a step failed, 2 on a bad flag.
+ * `npm run sandbox [-- --runtime node|deno] [--scenario send|failover|retry]`: the whole flow offline, on loopback,
+ * with no accounts. Provider emulators → Mosaic emulator → gateway (child process) → `npm run register` → one OTP →
+ * the SMS as the provider received it. `--scenario failover` routes US numbers to Twilio, then Telnyx, with Twilio
+ * refusing: every attempt is printed. `--scenario retry`: Twilio takes the SMS but the answer is lost, Mosaic
+ * retries, and the gateway recognises the repeat (it asks Twilio): one SMS. Exits 0 when the SMS arrived, 1 when a
+ * step failed, 2 on a bad flag.
  */
 import { startSandboxTelnyx, startSandboxTwilio } from "./sandbox/providers.ts";
 import { runSandbox, SCENARIOS, type Scenario } from "./sandbox/run.ts";
 import type { Runtime } from "./sandbox/processes.ts";
 
-const USAGE = "usage: npm run sandbox [-- --runtime node|deno] [--scenario send|failover]";
+const USAGE = "usage: npm run sandbox [-- --runtime node|deno] [--scenario send|failover|retry]";
 
 interface Flags {
   runtime: Runtime;

@@ -5,8 +5,9 @@ import { GatewayError, toErrorResponse, toGatewayError } from "./errors.ts";
 import { traceFields, type Logger } from "./log.ts";
 import type { AttemptRecord } from "./delivery/chain.ts";
 import { maskPhone } from "./phone.ts";
+import type { StoreState } from "./protection/store.ts";
 import type { ProviderName } from "./providers/provider.ts";
-import { sendLogLine, sendOutcome, verdictError, type Sender } from "./send.ts";
+import { sendLogLine, sendOutcome, verdictError, type Sender, type SendReport } from "./send.ts";
 import { parseSmsRequest } from "./smsRequest.ts";
 
 export interface AppDeps {
@@ -15,6 +16,11 @@ export interface AppDeps {
   send: Sender;
   logger: Logger;
   now?: () => number;
+  /**
+   * Where protection state lives now (issue 11): local | shared | degraded, in the health answer's body — never
+   * in its status, so the probe does not kill a healthy instance while Redis is away. Omitted: not reported.
+   */
+  protectionState?: () => StoreState;
 }
 
 /** One request's state, in `res.locals`: the log lines' facts (masked or non-secret only) and the deadline. */
@@ -27,6 +33,8 @@ interface RequestState {
   country?: string;
   route?: string;
   attempts?: AttemptRecord[];
+  /** The answer repeats an earlier send's (send.ts SendReport.deduplicated). */
+  deduplicated?: SendReport["deduplicated"];
   error?: GatewayError;
   deadline?: { signal: AbortSignal; at: number };
   /** The send has started: from here the deadline answers 504 through the handler, not 408 itself. */
@@ -73,7 +81,8 @@ function stateOf(res: Response): RequestState {
 function sendError(res: Response, err: unknown): void {
   const error = toGatewayError(err);
   stateOf(res).error = error;
-  const { status, body } = toErrorResponse(error);
+  const { status, body, headers } = toErrorResponse(error);
+  res.set(headers);
   if (status === 405) res.set("Allow", "GET, HEAD, POST");
   // Answered before the request finished arriving (an early 401, 404, 413, 415, 408): close the connection rather
   // than read the rest of a body nobody wants. Otherwise the runtime keeps reading it to reuse the connection, and
@@ -86,7 +95,7 @@ function sendError(res: Response, err: unknown): void {
  * The gateway's HTTP surface: Mosaic's GET challenge and POST send on one path, plus the health paths.
  * Built here and started in server.ts, so tests drive it without listening on a configured port.
  */
-export function createApp({ config, send, logger, now = Date.now }: AppDeps): express.Express {
+export function createApp({ config, send, logger, now = Date.now, protectionState }: AppDeps): express.Express {
   const verifyApiKey = createApiKeyVerifier(config.apiKeys);
   const app = express();
   app.disable("x-powered-by");
@@ -107,7 +116,7 @@ export function createApp({ config, send, logger, now = Date.now }: AppDeps): ex
     state.sendLogged = true;
     const attempts = state.attempts ?? [];
     const line = sendLogLine({
-      outcome: sendOutcome(error),
+      outcome: sendOutcome(error, state.deduplicated !== undefined),
       provider: state.provider ?? attempts.at(-1)?.provider,
       country: state.country,
       destination: state.destination,
@@ -115,6 +124,8 @@ export function createApp({ config, send, logger, now = Date.now }: AppDeps): ex
       attempts,
       providerMessageId: state.providerMessageId,
       latencyMs: now() - state.receivedAt,
+      limit: typeof error?.context.limit === "string" ? error.context.limit : undefined,
+      dedupe: state.deduplicated,
     });
     logger.log(line.severity, line.message, line.fields);
   }
@@ -146,7 +157,7 @@ export function createApp({ config, send, logger, now = Date.now }: AppDeps): ex
   });
 
   app.get([...HEALTH_PATHS], (_req, res) => {
-    res.json({ status: "ok" });
+    res.json({ status: "ok", ...(protectionState && { state: protectionState() }) });
   });
 
   function requireApiKey(req: Request, res: Response, next: NextFunction): void {
@@ -209,8 +220,14 @@ export function createApp({ config, send, logger, now = Date.now }: AppDeps): ex
         if (report.verdict.kind !== "sent") throw verdictError(report.verdict, state.country);
         state.provider = report.verdict.provider;
         state.providerMessageId = report.verdict.id;
+        state.deduplicated = report.deduplicated;
         writeSendLog(state, undefined);
-        res.set("Cache-Control", "no-store").json({ status: "sent", provider: report.verdict.provider, id: report.verdict.id });
+        res.set("Cache-Control", "no-store").json({
+          status: "sent",
+          provider: report.verdict.provider,
+          id: report.verdict.id,
+          ...(report.deduplicated && { deduplicated: true }),
+        });
       } catch (err) {
         writeSendLog(state, toGatewayError(err));
         throw err;

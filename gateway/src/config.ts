@@ -10,6 +10,7 @@ import {
   type RoutingTable,
 } from "./delivery/routes.ts";
 import { isAlphanumericSender, NO_ALPHANUMERIC_SENDER, senderKind } from "./delivery/senderRules.ts";
+import { parseProtectionSettings, type ProtectionSettings } from "./protection/settings.ts";
 import type { ProviderName } from "./providers/provider.ts";
 
 /**
@@ -85,6 +86,8 @@ export interface GatewayConfig {
   telnyx: TelnyxConfig | undefined;
   /** Set on Cloud Run: enables the trace field of log lines. */
   projectId: string | undefined;
+  /** Duplicate suppression, abuse limits and where their state lives (protection/settings.ts, issue 11). */
+  protection: ProtectionSettings;
 }
 
 export class ConfigError extends Error {
@@ -463,6 +466,7 @@ export function parseConfig(env: Record<string, string | undefined>): GatewayCon
     telnyx: settingsFor("telnyx", parseTelnyx),
   };
   if (routes) crossCheck(routes, settings, problems);
+  const protection = parseProtectionSettings(env, problems);
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const e = result.data;
   return {
@@ -477,5 +481,6 @@ export function parseConfig(env: Record<string, string | undefined>): GatewayCon
     failoverOnUnknown: e.FAILOVER_ON_UNKNOWN,
     ...settings,
     projectId: e.GOOGLE_CLOUD_PROJECT,
+    protection,
   };
 }

@@ -14,6 +14,7 @@ export type ErrorCode =
   | "unsupported_media_type"
   | "country_not_allowed"
   | "expectation_failed"
+  | "rate_limited"
   | "destination_rejected"
   | "provider_rejected"
   | "provider_rate_limited"
@@ -37,6 +38,8 @@ const STATUS: Record<ErrorCode, number> = {
   // No route serves the destination's country (SMS_ROUTES without its code or "*"); issue 11's allow-list too.
   country_not_allowed: 403,
   expectation_failed: 417,
+  // An abuse limit (RATE_LIMIT_*) refused the send; Retry-After says when the window allows it (issue 11).
+  rate_limited: 429,
   destination_rejected: 422,
   // Every provider of the route refused the SMS for a reason of ours: certainly not sent.
   provider_rejected: 502,
@@ -58,6 +61,8 @@ export interface GatewayErrorOptions {
    * the caller sees both that the SMS may have gone out and that it was the gateway's time limit that ended it.
    */
   atDeadline?: boolean;
+  /** Seconds until a retry may succeed: the answer's Retry-After header. */
+  retryAfterS?: number;
   /** Extra fields for the log line (never secrets, never the message text). */
   context?: Record<string, string | number | boolean | undefined>;
 }
@@ -67,12 +72,14 @@ export class GatewayError extends Error {
   readonly code: ErrorCode;
   readonly context: Record<string, string | number | boolean | undefined>;
   readonly atDeadline: boolean;
+  readonly retryAfterS: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: GatewayErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.code = code;
     this.context = options.context ?? {};
     this.atDeadline = options.atDeadline ?? false;
+    this.retryAfterS = options.retryAfterS;
   }
 
   get status(): number {
@@ -83,6 +90,7 @@ export class GatewayError extends Error {
 export interface ErrorResponse {
   status: number;
   body: { error: { code: ErrorCode; message: string } };
+  headers: Record<string, string>;
 }
 
 /** body-parser's errors carry a `type`; these are the ones a client can cause. */
@@ -115,5 +123,6 @@ export function toGatewayError(err: unknown): GatewayError {
 
 export function toErrorResponse(err: unknown): ErrorResponse {
   const e = toGatewayError(err);
-  return { status: e.status, body: { error: { code: e.code, message: e.message } } };
+  const headers: Record<string, string> = e.retryAfterS === undefined ? {} : { "Retry-After": String(e.retryAfterS) };
+  return { status: e.status, body: { error: { code: e.code, message: e.message } }, headers };
 }

@@ -37,6 +37,10 @@ export const SEND_FIELDS = {
   failover: "failover",
   /** The SMS_ROUTES key used. */
   route: "route",
+  /** Which protection refused it: per_number | per_prefix | per_country | global | allowed_countries (issue 11). */
+  limit: "limit",
+  /** Where a `deduplicated` answer came from: record | lookup | joined. */
+  dedupe: "dedupe",
 } as const;
 
 export const SEND_OUTCOMES = [

@@ -7,6 +7,10 @@ import { ConfigError, parseConfig } from "./config.ts";
 import { connectionLimits } from "./connectionLimits.ts";
 import { createLogger } from "./log.ts";
 import { createBatchingSink } from "./logSink.ts";
+import { createDedupe } from "./protection/dedupe.ts";
+import { createProtectionKeys } from "./protection/keys.ts";
+import { createLimits } from "./protection/limits.ts";
+import { openStore } from "./protection/store.ts";
 import { createProviders } from "./providers/registry.ts";
 import { runtimeVersion, unverifiedDenoWarning } from "./runtime.ts";
 import { createSender } from "./send.ts";
@@ -31,8 +35,15 @@ const { providers, warmUp: warmUpProviders, close: closeProviders } = createProv
 if (providers.has("log")) {
   logger.warn("SMS_PROVIDER=log: SMS are logged (redacted) and NOT delivered; for development only");
 }
-const send = createSender({ table: config.routes, providers, failoverOnUnknown: config.failoverOnUnknown, now: Date.now });
-const app = createApp({ config, send, logger });
+// Redis (REDIS_URL): waits up to 2 s for the first connection, else starts degraded and keeps reconnecting.
+const store = await openStore(config.protection.store, { logger });
+const keys = createProtectionKeys(config.protection.secret);
+const protection = {
+  dedupe: createDedupe({ store, keys, ...config.protection.dedupe, logger }),
+  limits: createLimits({ store, keys, settings: config.protection.limits }),
+};
+const send = createSender({ table: config.routes, providers, failoverOnUnknown: config.failoverOnUnknown, now: Date.now, protection });
+const app = createApp({ config, send, logger, protectionState: () => store.state });
 
 /**
  * Load the provider SDK when nothing is waiting: after the first answer (on Cloud Run, the startup probe's) or
@@ -63,6 +74,7 @@ logger.info("listening", {
   providers: [...providers.keys()],
   routes: [...config.routes.byCountry.keys(), ...(config.routes.fallback ? ["*"] : [])],
   failoverOnUnknown: config.failoverOnUnknown,
+  protection: { state: store.state, dedupeWindowS: config.protection.dedupe.windowMs / 1000 },
   runtime: runtimeVersion(),
 });
 const unverified = unverifiedDenoWarning((globalThis as { Deno?: { version: { deno: string } } }).Deno?.version.deno);
@@ -75,11 +87,15 @@ function stop(signal: string) {
   stopping = true;
   logger.info("signal received", { signal });
   // A SIGTERM listener replaces the default exit on both runtimes (deno#28081): exit explicitly.
-  void server.shutdown().finally(() => {
-    closeProviders();
-    sink.flush();
-    process.exit(0);
-  });
+  // The store closes after the drain: the last sends still write their dedupe records.
+  void server
+    .shutdown()
+    .then(() => store.close())
+    .finally(() => {
+      closeProviders();
+      sink.flush();
+      process.exit(0);
+    });
 }
 process.on("SIGTERM", () => stop("SIGTERM"));
 process.on("SIGINT", () => stop("SIGINT"));

@@ -67,5 +67,15 @@ describe("toErrorResponse", () => {
     const response = toErrorResponse(err);
     expect(response.status).toBe(status);
     expect(response.body.error.code).toBe(code);
+    expect(response.headers).toEqual({});
+  });
+
+  it("rate_limited is a 429 whose Retry-After says when to come back; country_not_allowed a 403 without one", () => {
+    expect(toErrorResponse(new GatewayError("rate_limited", "too many", { retryAfterS: 42 }))).toEqual({
+      status: 429,
+      body: { error: { code: "rate_limited", message: "too many" } },
+      headers: { "Retry-After": "42" },
+    });
+    expect(toErrorResponse(new GatewayError("country_not_allowed", "no")).status).toBe(403);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, DRAIN_TIMEOUT_MS, parseConfig, secretSafeUrlProblem } from "../src/config.ts";
+import { parseProtectionSettings } from "../src/protection/settings.ts";
 import { problemsOf } from "./support.ts";
 
 const SID = `AC${"0".repeat(32)}`;
@@ -127,6 +128,23 @@ describe("parseConfig", () => {
     ["not a url", "is not a URL"],
   ])("secretSafeUrlProblem(%s) → %s", (url, problem) => {
     expect(secretSafeUrlProblem(url)).toBe(problem);
+  });
+
+  it("protection (issue 11): on by default in memory; Redis and its secret read from the same environment", () => {
+    // The defaults themselves are protection/settings.test.ts's; here, that parseConfig hands them on.
+    expect(parseConfig(base).protection).toEqual(parseProtectionSettings({}, []));
+    expect(parseConfig(base).protection.store).toEqual({ kind: "memory" });
+    const shared = parseConfig({ ...base, REDIS_URL: "rediss://10.0.0.3:6378", REDIS_PASSWORD: "auth-string", PROTECTION_SECRET: "p".repeat(32) });
+    expect(shared.protection.store).toEqual({ kind: "redis", url: "rediss://10.0.0.3:6378", password: "auth-string", ca: undefined });
+    expect(shared.protection.secret).toBe("p".repeat(32));
+  });
+
+  it("protection problems join the others in one error, never repeating a value", () => {
+    const problems = problemsOf({ ...base, PORT: "x", REDIS_URL: "redis://:hunter2-pass@10.0.0.3:6379", RATE_LIMIT_GLOBAL: "many" });
+    expect(problems).toContain("PORT must be a whole number from 0 to 65535");
+    expect(problems.some((p) => p.startsWith("PROTECTION_SECRET is required with REDIS_URL"))).toBe(true);
+    expect(problems.some((p) => p.startsWith("RATE_LIMIT_GLOBAL must be N/<duration>"))).toBe(true);
+    expect(problems.join("\n")).not.toContain("hunter2");
   });
 
   it("never repeats a base URL that carries a secret", () => {

@@ -24,6 +24,7 @@ import { parseE164 } from "../src/phone.ts";
 import { createHttpTransport } from "../src/providers/transport.ts";
 import { createTwilioProvider } from "../src/providers/twilio/index.ts";
 import { createTwilioTransport } from "../src/providers/twilio/httpClient.ts";
+import { RECENT_PAGE_SIZE } from "../src/providers/twilio/lookup.ts";
 import { createSender } from "../src/send.ts";
 import { REPO_ROOT } from "../../scripts/processes.ts";
 import { ACCOUNT_SID, AUTH_TOKEN, SERVICE_SID, twilioConfig } from "./support.ts";
@@ -183,6 +184,50 @@ describe("Twilio SDK sends pass Prism's validation of Twilio's OpenAPI spec", ()
       transport.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe("the look-up (issue 11): the SDK's Messages list reads pass Prism's validation", () => {
+  // Prism validates the request (To, `DateSent>`=YYYY-MM-DD, PageSize, Basic auth), then answers the spec's own
+  // example page — whose relative `first_page_uri` breaks the spec's `format: uri`, so `--errors` turns it into a
+  // 500. The look-up must read that as no answer ("cannot_tell"), never as "absent".
+  it("To and DateSent>= (the day): valid; Prism's broken example answer is no answer: cannot tell", async () => {
+    const transport = createHttpTransport({ maxSockets: 4 });
+    try {
+      const provider = createTwilioProvider(prismConfig(), { transport });
+      const before = verdicts();
+      const answer = await provider.lookup!(
+        { to: parseE164(TO)!, body: OTP_TEXT, senderId: undefined },
+        { since: Date.now(), signal: AbortSignal.timeout(10_000), startBy: Date.now() + 10_000 },
+      );
+      expect(answer).toBe("cannot_tell");
+      await settled(() => expect(verdicts()).toEqual({ passed: before.passed + 1, failed: before.failed }));
+    } finally {
+      transport.close();
+    }
+  });
+
+  it("the unfiltered page of the newest messages to the number: valid", async () => {
+    const transport = createHttpTransport({ maxSockets: 1 });
+    try {
+      const before = verdicts();
+      const res = await createTwilioTransport(transport, prismUrl)
+        .bind({ signal: AbortSignal.timeout(10_000), startBy: Date.now() + 10_000 })
+        .request({
+          method: "GET",
+          uri: `https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`,
+          username: ACCOUNT_SID,
+          password: AUTH_TOKEN,
+          headers: { Accept: "application/json" },
+          params: { To: TO, PageSize: RECENT_PAGE_SIZE },
+        });
+      // Valid request; the 500 is Prism refusing its own example answer (see above), not our request.
+      expect(res.statusCode).toBe(500);
+      expect(res.body).toContain("Response body property first_page_uri must match format");
+      await settled(() => expect(verdicts()).toEqual({ passed: before.passed + 1, failed: before.failed }));
+    } finally {
+      transport.close();
     }
   });
 });

@@ -4,6 +4,14 @@ import { ConfigError, parseConfig, type TwilioConfig } from "../src/config.ts";
 import type { ConnectionLimits } from "../src/connectionLimits.ts";
 import { singleRoute, type RoutingTable } from "../src/delivery/routes.ts";
 import { createLogger, type Logger } from "../src/log.ts";
+import { createDedupe } from "../src/protection/dedupe.ts";
+import { createProtectionKeys } from "../src/protection/keys.ts";
+import { createLimits } from "../src/protection/limits.ts";
+import { createMemoryStore } from "../src/protection/memoryStore.ts";
+import type { DedupeSettings, LimitSettings } from "../src/protection/settings.ts";
+// No limit at all: tests of one protection turn on only the limits they test.
+import { NO_LIMITS } from "./protection/harness.ts";
+import type { ProtectionStore } from "../src/protection/store.ts";
 import type { SmsProvider } from "../src/providers/provider.ts";
 import { createHttpTransport, type HttpTransport, type HttpTransportOptions } from "../src/providers/transport.ts";
 import { createTwilioProvider } from "../src/providers/twilio/index.ts";
@@ -34,6 +42,18 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
+/** Dedupe and limits as main.ts wires them (issue 11); every field defaults to the least that is on. */
+export interface TestProtection {
+  /** Default: a fresh in-memory store, closed with the gateway. A store passed in is left open. */
+  store?: ProtectionStore;
+  dedupe?: Partial<DedupeSettings>;
+  limits?: Partial<LimitSettings>;
+  /** PROTECTION_SECRET; default a test constant (instances sharing a store must share it). */
+  secret?: string;
+}
+
+export const PROTECTION_SECRET = "test-protection-secret-0123456789abcdef";
+
 type ProviderFactory = (logger: Logger, transport: HttpTransport) => SmsProvider;
 
 /**
@@ -54,6 +74,8 @@ export async function startTestGateway(options: {
   projectId?: string;
   /** Default: serve()'s, i.e. the production limits for the default SEND_TIMEOUT_MS and CONCURRENCY. */
   limits?: ConnectionLimits;
+  /** Default: no protection (every request sends, nothing counted) and no `state` in /healthz. */
+  protection?: TestProtection;
 }): Promise<TestGateway> {
   const logs: string[] = [];
   const logger = createLogger((line) => logs.push(line));
@@ -67,11 +89,21 @@ export async function startTestGateway(options: {
             createTwilioProvider(twilioConfig(options.twilioBaseUrl ?? "http://127.0.0.1:9"), { transport }),
         ),
       ];
+  const p = options.protection;
+  const store = p ? (p.store ?? createMemoryStore()) : undefined;
+  const keys = createProtectionKeys(p?.secret ?? PROTECTION_SECRET);
   const send = createSender({
     table: options.routes ?? singleRoute(providers[0]!.name, false),
     providers: new Map(providers.map((p) => [p.name, p])),
     failoverOnUnknown: options.failoverOnUnknown ?? false,
     now: Date.now,
+    ...(p &&
+      store && {
+        protection: {
+          dedupe: createDedupe({ store, keys, windowMs: 60_000, onUnknownRepeat: "send", ...p.dedupe, logger }),
+          limits: createLimits({ store, keys, settings: { ...NO_LIMITS, ...p.limits } }),
+        },
+      }),
   });
   const app = createApp({
     config: {
@@ -82,6 +114,7 @@ export async function startTestGateway(options: {
     },
     send,
     logger,
+    ...(store && { protectionState: () => store.state }),
   });
   const server = await serve(app, { port: 0, host: "127.0.0.1", logger, ...(options.limits && { limits: options.limits }) });
   return {
@@ -90,6 +123,7 @@ export async function startTestGateway(options: {
     async close() {
       await server.shutdown();
       transport.close();
+      if (store && !p?.store) await store.close();
     },
   };
 }

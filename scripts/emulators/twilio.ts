@@ -8,14 +8,21 @@ import { twilioSignature } from "./signing.ts";
  * what it receives and injects the faults a gateway must survive. Prism with Twilio's OpenAPI spec checks
  * request shape; this fake checks behaviour: retries, deadlines, and how many sends actually arrived.
  *
+ * It also keeps the Messages it created — the SMS that would have gone out, including those whose answer a fault
+ * lost — and serves them on `GET …/Messages.json` with the list's filters as Twilio applies them (see `listPage`),
+ * so the gateway's look-up of an unknown outcome runs through the real SDK against it.
+ *
  * A send that carries `StatusCallback` also gets its delivery receipts, as Twilio sends them: a signed
  * form POST to that URL for `sent`, then one for the final status (`delivered` unless `receiptOutcome` says
  * otherwise), after the 201. Without `StatusCallback` nothing is sent, as before.
  */
 
 export type TwilioFault =
-  /** A Twilio error document, e.g. 400/21211 (invalid To) or 500. */
-  | { kind: "error"; status: number; code: number; message?: string }
+  /**
+   * A Twilio error document, e.g. 400/21211 (invalid To) or 500. `created`: Twilio created the Message anyway
+   * (a 5xx after the send was taken: the SMS goes out and shows in the list); default false.
+   */
+  | { kind: "error"; status: number; code: number; message?: string; created?: boolean }
   /** 429 / 20429, optionally with Retry-After (seconds). */
   | { kind: "rateLimit"; retryAfterSeconds?: number }
   /** Accept the request and never answer. */
@@ -46,11 +53,34 @@ export interface ReceivedSms {
   answeredWith: number | "hang" | "reset" | "held";
 }
 
+/** A Message the fake created: an SMS that went out (whatever became of the answer to its POST). */
+export interface CreatedSms {
+  sid: string;
+  to: string | null;
+  from: string | null;
+  messagingServiceSid: string | null;
+  body: string | null;
+  /** Epoch ms. */
+  createdAt: number;
+}
+
+/** One GET of the Messages list, with its query as received. */
+export interface ListRequest {
+  query: Record<string, string>;
+  answeredWith: number;
+}
+
 export interface FakeTwilio {
   url: string;
   port: number;
   /** Every Messages request that reached the fake, in order, faults included. */
   readonly received: ReceivedSms[];
+  /** Every Message created, in order: the SMS sent. A POST answered 500 or cut off may still have created one. */
+  readonly created: CreatedSms[];
+  /** Every GET of the Messages list, in order. */
+  readonly lists: ListRequest[];
+  /** How long the next created Messages stay `queued` (no `date_sent`) before they count as sent; default 0. */
+  setQueueMs(ms: number): void;
   /** TCP connections accepted since start (a keep-alive pool reuses them). */
   readonly connections: number;
   /** The most TCP connections open at the same time since start (a pool's size bounds it). */
@@ -86,6 +116,8 @@ export interface FakeTwilioOptions {
   authToken?: string;
   /** Wait before each status callback (default 0). */
   callbackDelayMs?: number;
+  /** How long a created Message stays `queued` with no `date_sent` (default 0: sent as soon as it is created). */
+  queueMs?: number;
 }
 
 export type ReceiptOutcome = { status: "delivered" } | { status: "undelivered" | "failed"; errorCode: number };
@@ -137,6 +169,93 @@ function twilioError(status: number, code: number, message: string) {
   return { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status };
 }
 
+interface StoredMessage {
+  resource: ReturnType<typeof messageResource>;
+  createdAt: number;
+  /** When it leaves the queue: `date_sent` is set from then on. */
+  sentAt: number;
+}
+
+/** The list's date filters compare GMT dates (`YYYY-MM-DD`); a full timestamp is cut to its GMT date. */
+function filterDate(value: string): string | undefined {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
+  const t = /^\d{4}-\d{2}-\d{2}T/.test(value) ? Date.parse(value) : NaN;
+  return Number.isNaN(t) ? undefined : new Date(t).toISOString().slice(0, 10);
+}
+
+const MAX_PAGE_SIZE = 1000;
+
+/**
+ * One page of `GET /2010-04-01/Accounts/{Sid}/Messages.json`, as Twilio's spec (twilio_api_v2010.json, ListMessage)
+ * and docs define it: `To` and `From` match exactly; `DateSent` (that GMT date), `DateSent<` (on or before) and
+ * `DateSent>` (on or after) compare the date of `date_sent`, so a Message still queued (no `date_sent`) matches
+ * none of them; a value that is not a date is refused with 20001 "Invalid date value" (twilio/twilio-cli#99).
+ * Newest first by `date_sent` (where Twilio puts queued Messages in an unfiltered list is not documented: first
+ * here). `PageSize` 1–1000, default 50; `next_page_uri` carries `PageToken` (after this sid) and `Page`.
+ */
+function listPage(
+  stored: readonly StoredMessage[],
+  accountSid: string,
+  query: URLSearchParams,
+  now: number,
+): { status: number; body: unknown } {
+  const dates: [string, (day: string, wanted: string) => boolean][] = [
+    ["DateSent", (day, wanted) => day === wanted],
+    ["DateSent<", (day, wanted) => day <= wanted],
+    ["DateSent>", (day, wanted) => day >= wanted],
+  ];
+  const checks: ((m: StoredMessage) => boolean)[] = [];
+  for (const [name, compare] of dates) {
+    const raw = query.get(name);
+    if (raw === null) continue;
+    const wanted = filterDate(raw);
+    if (wanted === undefined) return { status: 400, body: twilioError(400, 20001, "Invalid date value") };
+    checks.push((m) => now >= m.sentAt && compare(new Date(m.sentAt).toISOString().slice(0, 10), wanted));
+  }
+  const to = query.get("To");
+  const from = query.get("From");
+  if (to !== null) checks.push((m) => m.resource.to === to);
+  if (from !== null) checks.push((m) => m.resource.from === from);
+  const pageSize = Number(query.get("PageSize") ?? 50);
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+    return { status: 400, body: twilioError(400, 20001, `PageSize must be from 1 to ${MAX_PAGE_SIZE}`) };
+  }
+  const sentAtOf = (m: StoredMessage) => (now >= m.sentAt ? m.sentAt : Number.POSITIVE_INFINITY);
+  const matching = stored
+    .map((m, i) => ({ m, i }))
+    .filter(({ m }) => checks.every((check) => check(m)))
+    .sort((a, b) => sentAtOf(b.m) - sentAtOf(a.m) || b.m.createdAt - a.m.createdAt || b.i - a.i)
+    .map(({ m }) => m);
+  const token = query.get("PageToken");
+  const pageNumber = Number(query.get("Page") ?? 0);
+  const after = token?.startsWith("PA") ? matching.findIndex((m) => m.resource.sid === token.slice(2)) : -1;
+  const start = after >= 0 ? after + 1 : Math.max(0, pageNumber) * pageSize;
+  const slice = matching.slice(start, start + pageSize);
+  const base = `/2010-04-01/Accounts/${accountSid}/Messages.json`;
+  const filters = new URLSearchParams([...query].filter(([k]) => !["PageSize", "Page", "PageToken"].includes(k)));
+  const uri = (page: number, extra: Record<string, string> = {}) =>
+    `${base}?${new URLSearchParams([...filters, ["PageSize", String(pageSize)], ["Page", String(page)], ...Object.entries(extra)])}`;
+  const page = Math.floor(start / pageSize);
+  const more = start + pageSize < matching.length;
+  return {
+    status: 200,
+    body: {
+      messages: slice.map((m) => ({
+        ...m.resource,
+        ...(now >= m.sentAt && { status: "sent", date_sent: new Date(m.sentAt).toUTCString(), date_updated: new Date(m.sentAt).toUTCString() }),
+      })),
+      start,
+      end: start + Math.max(0, slice.length - 1),
+      page,
+      page_size: pageSize,
+      uri: uri(page),
+      first_page_uri: uri(0),
+      previous_page_uri: page > 0 ? uri(page - 1) : null,
+      next_page_uri: more ? uri(page + 1, { PageToken: `PA${slice.at(-1)!.resource.sid}` }) : null,
+    },
+  };
+}
+
 export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<FakeTwilio> {
   const received: ReceivedSms[] = [];
   const queue: TwilioFault[] = [];
@@ -149,6 +268,24 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
   const callbacks: StatusCallbackRecord[] = [];
   const pendingCallbacks = new Set<Promise<void>>();
   let outcome: ReceiptOutcome = { status: "delivered" };
+  const stored: StoredMessage[] = [];
+  const created: CreatedSms[] = [];
+  const lists: ListRequest[] = [];
+  let queueMs = options.queueMs ?? 0;
+  /** A Message that went out, whatever the answer to its POST becomes. */
+  function create(accountSid: string, form: URLSearchParams, message = messageResource(accountSid, form)) {
+    const createdAt = Date.now();
+    stored.push({ resource: message, createdAt, sentAt: createdAt + queueMs });
+    created.push({
+      sid: message.sid,
+      to: message.to,
+      from: message.from,
+      messagingServiceSid: message.messaging_service_sid,
+      body: message.body,
+      createdAt,
+    });
+    return message;
+  }
 
   /** Twilio's status callback parameters (a subset of what it sends; it may add more without notice). */
   async function sendReceipts(url: string, authToken: string, message: ReturnType<typeof messageResource>): Promise<void> {
@@ -199,11 +336,19 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
         if (latencyMs) setTimeout(reply, latencyMs);
         else reply();
       };
-      const match = MESSAGES_PATH.exec(req.url ?? "");
-      if (req.method !== "POST" || !match) return json(404, twilioError(404, 20404, "The requested resource was not found"));
+      const url = new URL(req.url ?? "/", "http://fake");
+      const match = MESSAGES_PATH.exec(url.pathname);
+      if ((req.method !== "POST" && req.method !== "GET") || !match) {
+        return json(404, twilioError(404, 20404, "The requested resource was not found"));
+      }
       const credentials = basicAuth(req.headers.authorization);
       if (!credentials) return json(401, twilioError(401, 20003, "Authenticate"));
       const { username } = credentials;
+      if (req.method === "GET") {
+        const answer = listPage(stored, match[1]!, url.searchParams, Date.now());
+        lists.push({ query: Object.fromEntries(url.searchParams), answeredWith: answer.status });
+        return json(answer.status, answer.body);
+      }
 
       const form = new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
       const fault = queue.shift() ?? standing;
@@ -223,34 +368,41 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
       switch (fault?.kind) {
         case "hang":
           record("hang");
+          create(match[1]!, form);
           hanging.add(res);
           return;
         case "reset":
           record("reset");
+          create(match[1]!, form);
           req.socket.destroy();
           return;
         case "invalidJson":
           record(201);
+          create(match[1]!, form);
           res.writeHead(201, { "Content-Type": "application/json" });
           res.end("<html>not twilio</html>");
           return;
         case "missingSid":
           record(201);
-          return json(201, { ...messageResource(match[1]!, form), sid: null });
-        case "slow":
+          return json(201, { ...create(match[1]!, form), sid: null });
+        case "slow": {
           record(201);
+          const message = create(match[1]!, form);
           setTimeout(() => {
-            if (!res.destroyed) json(201, messageResource(match[1]!, form));
+            if (!res.destroyed) json(201, message);
           }, fault.ms);
           return;
-        case "hold":
+        }
+        case "hold": {
           record("held");
+          const message = create(match[1]!, form);
           hanging.add(res);
           held.push(() => {
             hanging.delete(res);
-            if (!res.destroyed) json(201, messageResource(match[1]!, form));
+            if (!res.destroyed) json(201, message);
           });
           return;
+        }
         case "redirect":
           record(fault.status);
           res.writeHead(fault.status, { Location: fault.location, "Content-Type": "application/json" });
@@ -265,6 +417,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
           );
         case "error":
           record(fault.status);
+          if (fault.created) create(match[1]!, form);
           return json(fault.status, twilioError(fault.status, fault.code, fault.message ?? `Twilio error ${fault.code}`));
         default:
           if (!form.get("To") || !form.get("Body") || !(form.get("From") || form.get("MessagingServiceSid"))) {
@@ -272,7 +425,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
             return json(400, twilioError(400, 21604, "A 'To', a 'Body' and a 'From' or 'MessagingServiceSid' are required"));
           }
           record(201);
-          const message = messageResource(match[1]!, form);
+          const message = create(match[1]!, form);
           json(201, message);
           const callbackUrl = form.get("StatusCallback");
           const token = options.authToken ?? (username === match[1] ? credentials.password : undefined);
@@ -300,6 +453,9 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
     url: `http://127.0.0.1:${port}`,
     port,
     received,
+    created,
+    lists,
+    setQueueMs: (ms) => void (queueMs = ms),
     callbacks,
     callbacksSettled: async () => {
       while (pendingCallbacks.size > 0) await Promise.all([...pendingCallbacks]);
@@ -319,6 +475,10 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
     setLatency: (ms) => void (latencyMs = ms),
     reset() {
       received.length = 0;
+      stored.length = 0;
+      created.length = 0;
+      lists.length = 0;
+      queueMs = options.queueMs ?? 0;
       callbacks.length = 0;
       outcome = { status: "delivered" };
       queue.length = 0;

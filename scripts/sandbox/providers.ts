@@ -1,26 +1,29 @@
 import { startFakeTelnyx } from "../emulators/telnyx.ts";
 import { startFakeTwilio } from "../emulators/twilio.ts";
-import type { ProviderFake, ReceivedSms } from "./run.ts";
+import type { ProviderFake, ReceivedSms, TwilioBehaviour } from "./run.ts";
 
 /**
- * The project's Twilio emulator on loopback, seen as the sandbox needs it: the SMS it accepted and how many
- * requests it answered. With `refuse`, it answers every send with that Twilio error (the failover scenario).
+ * The project's Twilio emulator on loopback, seen as the sandbox needs it: the SMS it sent (the Messages it
+ * created, whatever became of the answer), how many send requests it answered and how many look-ups (Messages list
+ * reads). `refuse`: every send is answered with that Twilio error (the failover scenario). `resetFirst`: the first
+ * send is taken, then the connection is cut before the answer (the retry scenario).
  */
-export async function startSandboxTwilio(refuse?: { status: number; code: number }): Promise<ProviderFake> {
+export async function startSandboxTwilio(behaviour: TwilioBehaviour = {}): Promise<ProviderFake> {
   const fake = await startFakeTwilio({ host: "127.0.0.1", port: 0 });
-  if (refuse) fake.always({ kind: "error", ...refuse });
+  if (behaviour.refuse) fake.always({ kind: "error", ...behaviour.refuse });
+  if (behaviour.resetFirst) fake.enqueue({ kind: "reset" });
   return {
     url: fake.url,
     requests: () => fake.received.length,
+    lookups: () => fake.lists.length,
     messages: (): ReceivedSms[] =>
-      fake.received
-        .filter((m) => m.answeredWith === 201)
-        .map((m) => ({
-          To: m.to ?? "",
-          ...(m.from === null ? {} : { From: m.from }),
-          ...(m.messagingServiceSid === null ? {} : { MessagingServiceSid: m.messagingServiceSid }),
-          Body: m.body ?? "",
-        })),
+      fake.created.map((m) => ({
+        To: m.to ?? "",
+        ...(m.from === null ? {} : { From: m.from }),
+        ...(m.messagingServiceSid === null ? {} : { MessagingServiceSid: m.messagingServiceSid }),
+        Body: m.body ?? "",
+        id: m.sid,
+      })),
     close: () => fake.close(),
   };
 }

@@ -9,6 +9,8 @@ export interface ReceivedSms {
   readonly From?: string;
   readonly MessagingServiceSid?: string;
   readonly Body: string;
+  /** The provider's id for it, where the emulator gives one. */
+  readonly id?: string;
 }
 
 /** A provider emulator as the sandbox sees it. */
@@ -18,13 +20,22 @@ export interface ProviderFake {
   messages(): readonly ReceivedSms[];
   /** Every send request it answered, refused ones included. */
   requests?(): number;
+  /** Read-only look-ups it answered (Twilio: Messages list reads). */
+  lookups?(): number;
   close(): Promise<void>;
+}
+
+/** How the sandbox's Twilio emulator misbehaves. */
+export interface TwilioBehaviour {
+  /** Answer every send with this Twilio error. */
+  refuse?: { status: number; code: number };
+  /** Take the first send, then cut the connection before answering. */
+  resetFirst?: boolean;
 }
 
 export interface SandboxDeps {
   readonly out: (line: string) => void;
-  /** With `refuse`, the emulator answers every send with that Twilio error. */
-  readonly startTwilio: (refuse?: { status: number; code: number }) => Promise<ProviderFake>;
+  readonly startTwilio: (behaviour?: TwilioBehaviour) => Promise<ProviderFake>;
   readonly startTelnyx?: (apiKey: string) => Promise<ProviderFake>;
   /** Show the gateway's own JSON log lines. Default true. */
   readonly showGatewayLogs?: boolean;
@@ -33,10 +44,12 @@ export interface SandboxDeps {
 /**
  * `send`: one provider (Twilio), one OTP. `failover`: SMS_ROUTES sends US numbers to Twilio, then Telnyx; the
  * Twilio emulator refuses every SMS (21408, the region is not enabled: a reason of ours, so another provider may
- * try), Telnyx sends it, and every attempt is printed.
+ * try), Telnyx sends it, and every attempt is printed. `retry`: the Twilio emulator takes the SMS but cuts the
+ * connection before answering; Mosaic retries; the gateway's duplicate suppression (in memory, no Redis) asks
+ * Twilio's Messages list, finds the first send and answers with its id: one SMS.
  */
-export type Scenario = "send" | "failover";
-export const SCENARIOS: readonly Scenario[] = ["send", "failover"];
+export type Scenario = "send" | "failover" | "retry";
+export const SCENARIOS: readonly Scenario[] = ["send", "failover", "retry"];
 
 export interface SandboxOptions {
   readonly runtime: Runtime;
@@ -108,17 +121,22 @@ export async function runSandbox(options: SandboxOptions, deps: SandboxDeps): Pr
   let telnyx: ProviderFake | undefined;
   let mosaic: MosaicEmulator | undefined;
   let gateway: RunningGateway | undefined;
-  let sendLine: Record<string, unknown> | undefined;
+  const sendLines: Record<string, unknown>[] = [];
   let current = "start";
   try {
     if (scenario === "failover") {
       current = "start the Twilio and Telnyx emulators";
       step(1, `Twilio and Telnyx emulators (Twilio refuses every SMS: ${TWILIO_REFUSAL.status} / ${TWILIO_REFUSAL.code}, the region is not enabled)`);
       if (!deps.startTelnyx) throw new Error("no Telnyx emulator to start");
-      twilio = await deps.startTwilio(TWILIO_REFUSAL);
+      twilio = await deps.startTwilio({ refuse: TWILIO_REFUSAL });
       telnyx = await deps.startTelnyx(secrets.telnyxApiKey);
       out(`      Twilio listening on ${twilio.url}`);
       out(`      Telnyx listening on ${telnyx.url}`);
+    } else if (scenario === "retry") {
+      current = "start the Twilio emulator";
+      step(1, "Twilio emulator (it takes the first SMS, then cuts the connection before answering: the answer is lost)");
+      twilio = await deps.startTwilio({ resetFirst: true });
+      out(`      listening on ${twilio.url}`);
     } else {
       current = "start the Twilio emulator";
       step(1, "Twilio emulator");
@@ -137,7 +155,9 @@ export async function runSandbox(options: SandboxOptions, deps: SandboxDeps): Pr
       3,
       telnyx
         ? `Gateway on ${runtimeName} (SMS_ROUTES: US → twilio, then telnyx)`
-        : `Gateway on ${runtimeName} (SMS_PROVIDER=twilio → the Twilio emulator)`,
+        : scenario === "retry"
+          ? `Gateway on ${runtimeName} (SMS_PROVIDER=twilio; duplicate suppression on: DEDUPE_WINDOW_S=60, in-memory store)`
+          : `Gateway on ${runtimeName} (SMS_PROVIDER=twilio → the Twilio emulator)`,
     );
     const twilioEnv = {
       TWILIO_ACCOUNT_SID: accountSid,
@@ -158,7 +178,7 @@ export async function runSandbox(options: SandboxOptions, deps: SandboxDeps): Pr
       options.runtime,
       { GATEWAY_API_KEY: secrets.apiKey, ...twilioEnv, ...routeEnv },
       (entry, raw) => {
-        if (entry.event === "sms.send") sendLine = entry;
+        if (entry.event === "sms.send") sendLines.push(entry);
         if (deps.showGatewayLogs === false) return;
         out(`      gateway │ ${formatGatewayLog(entry, raw)}`);
       },
@@ -192,7 +212,7 @@ export async function runSandbox(options: SandboxOptions, deps: SandboxDeps): Pr
     if (telnyx) {
       current = "show every attempt";
       step(6, "Every attempt (the gateway's sms.send log line), and the SMS as the Telnyx emulator received it");
-      const attempts = await loggedAttempts(() => sendLine);
+      const attempts = await loggedAttempts(() => sendLines.at(-1));
       attempts.forEach((a, i) =>
         out(`      attempt ${i + 1}: ${a.provider.padEnd(7)} ${a.outcome}${a.code ? ` (${a.code})` : ""}, ${a.latencyMs} ms`),
       );
@@ -201,6 +221,26 @@ export async function runSandbox(options: SandboxOptions, deps: SandboxDeps): Pr
       if (summary !== "twilio:provider_rejected telnyx:sent") throw new Error(`unexpected attempts: ${summary}`);
       if (twilio.requests?.() !== 1 || twilio.messages().length !== 0) throw new Error("the Twilio emulator should have refused exactly one request");
       if ((sent.response as { provider?: unknown } | undefined)?.provider !== "telnyx") throw new Error("the answer does not name telnyx");
+    } else if (scenario === "retry") {
+      current = "show how the repeat was recognised";
+      step(6, "Each POST Mosaic made (the gateway's sms.send lines), and what the Twilio emulator did");
+      for (let waited = 0; sendLines.length < sent.attempts && waited < 2000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+      sendLines.forEach((line, i) => {
+        const attempts = Array.isArray(line.attempts) ? (line.attempts as LoggedAttempt[]) : [];
+        const tried = attempts.map((a) => `${a.provider} ${a.outcome}${a.code ? ` (${a.code})` : ""}`).join(", ") || "no provider attempt";
+        const via = typeof line.dedupe === "string" ? ` via ${line.dedupe}` : "";
+        out(`      POST ${i + 1}: ${String(line.outcome)}${via} — ${tried}${line.providerMessageId ? `, id ${String(line.providerMessageId)}` : ""}`);
+      });
+      const requests = twilio.requests?.();
+      const lookups = twilio.lookups?.();
+      out(`      the Twilio emulator received ${requests} send request(s), answered ${lookups} look-up(s), sent ${twilio.messages().length} SMS`);
+      const response = sent.response as { id?: unknown; deduplicated?: unknown } | undefined;
+      const outcomes = sendLines.map((l) => `${String(l.outcome)}${l.dedupe ? `/${String(l.dedupe)}` : ""}`).join(" ");
+      if (outcomes !== "outcome_unknown deduplicated/lookup") throw new Error(`unexpected outcomes: ${outcomes}`);
+      if (requests !== 1 || twilio.messages().length !== 1) throw new Error("the Twilio emulator should have received and sent exactly one SMS");
+      if (response?.deduplicated !== true || response.id !== twilio.messages()[0]?.id) {
+        throw new Error("the retry's answer does not carry the first send's id with deduplicated: true");
+      }
     } else {
       current = "read the SMS from the Twilio emulator";
       step(6, "The SMS as the Twilio emulator received it");

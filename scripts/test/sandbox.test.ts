@@ -39,10 +39,24 @@ describe("npm run sandbox", () => {
     expect(run.stdout).toContain("✔ sandbox: OTP delivered end to end");
   }, 60_000);
 
+  it("--scenario retry: the answer is lost, Mosaic retries, the gateway asks Twilio and answers its id: one SMS", async () => {
+    const run = await npmRunSandbox(["--scenario", "retry"]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("duplicate suppression on: DEDUPE_WINDOW_S=60, in-memory store");
+    const answer = /gateway answered 200 after 2 attempt\(s\): \{"status":"sent","provider":"twilio","id":"(SM[0-9a-f]{32})","deduplicated":true\}/.exec(run.stdout);
+    expect(answer).not.toBeNull();
+    expect(run.stdout).toContain("POST 1: outcome_unknown — twilio unknown (network)");
+    expect(run.stdout).toContain(`POST 2: deduplicated via lookup — no provider attempt, id ${answer![1]}`);
+    expect(run.stdout).toContain("the Twilio emulator received 1 send request(s), answered 1 look-up(s), sent 1 SMS");
+    expect(run.stdout).toMatch(/Body: Your Sandbox verification code is: \d{6}\n/);
+    expect(run.stdout).toContain("✔ sandbox: OTP delivered end to end");
+  }, 60_000);
+
   it("exits 2 on an unknown scenario", async () => {
     const run = await npmRunSandbox(["--scenario", "chaos"]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('--scenario must be send or failover (got "chaos")');
+    expect(run.stderr).toContain('--scenario must be send or failover or retry (got "chaos")');
   });
 
   it("exits 2 on an unknown runtime", async () => {

@@ -10,7 +10,8 @@ import type { ProtectionStore } from "./store.ts";
  * - A repeat on the same instance joins that send and gets its result; a repeat on another instance polls the
  *   shared record, with a bound, until it changes or the repeat's own deadline passes.
  * - A repeat after "sent" gets the first send's provider and id, and sends nothing.
- * - A send that certainly failed (a rejection, a limit's refusal) leaves no record: the next attempt may send.
+ * - A send that certainly failed (a rejection, a limit's refusal) leaves no record: the next attempt may send. When
+ *   it was itself a second try after an "unknown", the "unknown" record is put back: the first may still be out.
  * - An "unknown" record (the SMS may have gone out) is resolved by asking the provider (`lookup`); when it cannot
  *   tell, ON_UNKNOWN_REPEAT decides (send: a possible duplicate beats a lost OTP; suppress).
  * - A lock whose holder died (its deadline passed long ago without a record) counts as "unknown".
@@ -189,7 +190,7 @@ export function createDedupe(options: DedupeOptions): Dedupe {
       const mine = JSON.stringify({ state: "in_flight", token, at: firstAt, until: request.deadline });
       const lockTtlMs = Math.max(windowMs, request.deadline - now() + STALE_AFTER_MS);
       const { swapped, found } = await store.swap(key, expected, mine, lockTtlMs);
-      if (swapped) return sendAndRecord(key, mine, firstAt, send, recordOf);
+      if (swapped) return sendAndRecord(key, mine, firstAt, send, recordOf, expected);
       expected = undefined;
       if (found === undefined) continue; // the unknown record we meant to replace expired: claim it as absent
 
@@ -215,22 +216,31 @@ export function createDedupe(options: DedupeOptions): Dedupe {
     }
   }
 
+  /**
+   * Sends under our lock and leaves what the result says. `replaced`: the "unknown" record this send took over; a
+   * send that then certainly fails puts it back (for what is left of its window), since the earlier may be out.
+   */
   async function sendAndRecord<T>(
     key: string,
     mine: string,
     firstAt: number,
     send: () => Promise<T>,
     recordOf: (result: T) => SendRecord,
+    replaced: string | undefined,
   ): Promise<DedupeResult<T>> {
+    const release = () => {
+      const ttlMs = firstAt + windowMs - now();
+      return replaced !== undefined && ttlMs > 0 ? write(key, mine, replaced, ttlMs) : write(key, mine, undefined, 0);
+    };
     let result: T;
     try {
       result = await send();
     } catch (err) {
-      await write(key, mine, undefined, 0);
+      await release();
       throw err;
     }
     const record = recordOf(result);
-    if (record.kind === "none") await write(key, mine, undefined, 0);
+    if (record.kind === "none") await release();
     else {
       const { kind, ...fields } = record;
       await write(key, mine, JSON.stringify({ state: kind, ...fields, at: firstAt }), windowMs);
@@ -242,10 +252,14 @@ export function createDedupe(options: DedupeOptions): Dedupe {
     async run(request, send, recordOf) {
       if (windowMs <= 0) return { kind: "sent_now", result: await send() };
       const key = `d:${keys.dedupe(request.e164, request.message)}`;
-      const leader = inFlight.get(key) as Promise<DedupeResult<Awaited<ReturnType<typeof send>>>> | undefined;
-      if (leader) {
+      for (;;) {
+        const leader = inFlight.get(key) as Promise<DedupeResult<Awaited<ReturnType<typeof send>>>> | undefined;
+        if (!leader) break;
         const outcome = await joinLeader(leader, request.signal);
         if (outcome === TIMED_OUT) return { kind: "still_in_flight" };
+        // The send it joined may or may not have gone out: resolve that as any later repeat would (the first of
+        // the joiners asks the provider, the others join it), rather than hand on "unknown".
+        if (outcome.kind === "sent_now" && recordOf(outcome.result).kind === "unknown" && now() < request.deadline) continue;
         return outcome.kind === "sent_now" ? { kind: "joined", result: outcome.result } : outcome;
       }
       const running = lead(key, request, send, recordOf);

@@ -60,12 +60,32 @@ export interface AttemptContext {
 }
 
 /**
+ * What a provider's read-only look-up found about an earlier send whose outcome was unknown (ARCH.md, "Dedupe
+ * contract"): the message and its id; certainly no such message; or nothing either way.
+ */
+export type LookupAnswer = { found: string } | "absent" | "cannot_tell";
+
+export interface LookupContext {
+  /** Epoch ms: the earliest attempt that may have sent it. */
+  since: number;
+  /** Aborted when the look-up must give up (the request's deadline, less the time a send still needs). */
+  signal: AbortSignal;
+  /** Epoch ms after which the look-up starts no request (no further page). */
+  startBy: number;
+}
+
+/**
  * One provider behind the chain (delivery/chain.ts). `attempt` resolves to one outcome and never throws for a
  * provider failure (a bug may throw); a request that cannot finish before `ctx.startBy` is not written.
  */
 export interface SmsProvider {
   readonly name: ProviderName;
   attempt(sms: OutgoingSms, ctx: AttemptContext): Promise<SendOutcome>;
+  /**
+   * Whether `sms` went out since `ctx.since`, asked read-only (issue 11: an unknown outcome is resolved, not
+   * guessed). Absent where the provider's API cannot tell; never throws for a provider failure ("cannot_tell").
+   */
+  lookup?(sms: OutgoingSms, ctx: LookupContext): Promise<LookupAnswer>;
   /** Loads what the first send would otherwise wait for; started right after listening. */
   warmUp?(): Promise<void>;
   /** Releases pooled connections on shutdown. */

@@ -7,7 +7,7 @@
 import { startFakeSmc, type FakeSmc } from "../../../scripts/emulators/smc.ts";
 import { startFakeTelnyx, type FakeTelnyx } from "../../../scripts/emulators/telnyx.ts";
 import { startFakeTwilio, type FakeTwilio } from "../../../scripts/emulators/twilio.ts";
-import { assertEquals, holds, SETTLE_MS } from "./helpers.ts";
+import { assertEquals, holds, PROTECTION_OFF, SETTLE_MS } from "./helpers.ts";
 import { ENTRIES, startGateway, type DenoGateway, type Entry } from "./startGateway.ts";
 
 const API_KEY = "deno-failover-gateway-key-01";
@@ -31,6 +31,7 @@ function env(f: Fakes, failoverOnUnknown: boolean): Record<string, string> {
   return {
     GATEWAY_API_KEY: API_KEY,
     SEND_TIMEOUT_MS: String(SEND_TIMEOUT_MS),
+    ...PROTECTION_OFF,
     SMS_ROUTES: JSON.stringify(ROUTES),
     FAILOVER_ON_UNKNOWN: String(failoverOnUnknown),
     TWILIO_ACCOUNT_SID: `AC${"0123456789abcdef".repeat(2)}`,

@@ -5,6 +5,7 @@
  * reach Twilio exactly once, a hang must be answered inside the deadline, SIGTERM must drain.
  */
 import { startFakeTwilio, type FakeTwilio, type TwilioFault } from "../../../scripts/emulators/twilio.ts";
+import { PROTECTION_OFF } from "./helpers.ts";
 import { ENTRIES, startGateway, type DenoGateway, type Entry } from "./startGateway.ts";
 
 const API_KEY = "deno-smoke-gateway-key-0001";
@@ -21,6 +22,7 @@ function twilioEnv(fake: FakeTwilio, sendTimeoutMs: number): Record<string, stri
     TWILIO_FROM_NUMBER: "+14155550111",
     TWILIO_API_BASE_URL: fake.url,
     SEND_TIMEOUT_MS: String(sendTimeoutMs),
+    ...PROTECTION_OFF,
   };
 }
 

@@ -267,6 +267,42 @@ function behaviour(backend: Backend): void {
       expect(asked).toEqual([startedAt]);
     });
 
+    it("repeats that joined a send ending unknown ask the provider (once), instead of answering unknown", async () => {
+      const gw = instance(await open(), provider, clock);
+      provider.outcomes.push({ kind: "unknown" });
+      provider.hold();
+      const first = gw.post(OTP);
+      await until(() => provider.sends.length === 1, "the first send to reach the provider");
+      let asked = 0;
+      const lookup: LookupFn = async () => {
+        asked++;
+        return { found: { provider: "fake", id: "SMfoundAfterJoin" } };
+      };
+      const repeats = [gw.post(OTP, { lookup }), gw.post(OTP, { lookup })];
+      provider.release();
+      expect(await first).toEqual({ kind: "sent_now", result: { kind: "unknown" } });
+      expect(await Promise.all(repeats)).toEqual([
+        { kind: "duplicate", provider: "fake", id: "SMfoundAfterJoin", source: "lookup" },
+        { kind: "duplicate", provider: "fake", id: "SMfoundAfterJoin", source: "lookup" },
+      ]);
+      expect(asked).toBe(1);
+      expect(provider.sends).toHaveLength(1);
+    });
+
+    it("a re-send after an unknown that is then certainly refused puts the unknown back: the first may be out", async () => {
+      const { gw, startedAt } = await afterUnknown({ dedupe: { onUnknownRepeat: "suppress" } });
+      provider.outcomes.push({ kind: "provider_rejected" });
+      expect((await gw.post(OTP, { lookup: async () => "absent" })).kind).toBe("sent_now");
+      const asked: number[] = [];
+      const lookup: LookupFn = async (earlier) => {
+        asked.push(earlier.since);
+        return "cannot_tell";
+      };
+      expect(await gw.post(OTP, { lookup })).toEqual({ kind: "unknown_suppressed", provider: "fake" });
+      expect(asked).toEqual([startedAt]);
+      expect(provider.sends).toHaveLength(2);
+    });
+
     it("a lock whose holder died mid-send counts as unknown: the look-up decides", async () => {
       const [a, b] = await twoInstances();
       provider.hold(); // instance A never finishes: it "died" with the lock held

@@ -5,7 +5,8 @@ import { abortableSleep, retryWhileThrottled, type RetryDeps } from "../retry.ts
 import type { HttpTransport } from "../transport.ts";
 import { classifyTwilioFailure, classifyTwilioMessage } from "./classify.ts";
 import { createTwilioTransport, type TwilioTransport } from "./httpClient.ts";
-import type { MessagesFactory } from "./sdk.ts";
+import { dateSentAfter, findSent, MAX_PAGES, PAGE_SIZE, RECENT_PAGE_SIZE } from "./lookup.ts";
+import type { MessagePage, MessagesFactory } from "./sdk.ts";
 import { twilioSender } from "./sender.ts";
 
 export interface TwilioProviderOptions extends Partial<RetryDeps> {
@@ -23,7 +24,8 @@ async function importTwilio(): Promise<MessagesFactory> {
 
 /**
  * Twilio through its official SDK (Messages create), on the gateway's shared transport. A 429 is retried within
- * the attempt's limits (retry.ts); every other outcome goes back to the chain.
+ * the attempt's limits (retry.ts); every other outcome goes back to the chain. `lookup` reads the Messages list
+ * (lookup.ts) to tell whether an earlier send whose answer was lost went out.
  */
 export function createTwilioProvider(config: TwilioConfig, options: TwilioProviderOptions): SmsProvider {
   const deps: RetryDeps = { now: options.now ?? Date.now, sleep: options.sleep ?? abortableSleep, ...options };
@@ -62,6 +64,35 @@ export function createTwilioProvider(config: TwilioConfig, options: TwilioProvid
         ctx,
         deps,
       );
+    },
+    async lookup(sms, ctx) {
+      const messagesApi = await loadSdk();
+      // Read-only GETs: whether they were written does not matter, only that none starts after startBy.
+      const api = messagesApi(username, password, {
+        accountSid: config.accountSid,
+        httpClient: http.bind({ signal: ctx.signal, startBy: ctx.startBy }),
+        autoRetry: false,
+      });
+      const find = (page: MessagePage) => findSent(page.instances, sms.to.e164, sms.body, ctx.since);
+      try {
+        let page = await api.page({ to: sms.to.e164, dateSentAfter: dateSentAfter(ctx.since), pageSize: PAGE_SIZE });
+        for (let n = 1; ; n++) {
+          const sid = find(page);
+          if (sid !== undefined) return { found: sid };
+          if (!page.nextPageUrl) break;
+          if (n >= MAX_PAGES || deps.now() > ctx.startBy) return "cannot_tell";
+          const next = page.nextPage();
+          if (!next) break;
+          page = await next;
+        }
+        // Still queued at Twilio (no date_sent yet): only an unfiltered read of the newest messages shows it.
+        const recent = await api.page({ to: sms.to.e164, pageSize: RECENT_PAGE_SIZE });
+        const sid = find(recent);
+        return sid === undefined ? "absent" : { found: sid };
+      } catch {
+        // A refusal (credentials without read access: 20003), a 5xx, the time running out: no answer either way.
+        return "cannot_tell";
+      }
     },
     warmUp: async () => {
       await loadSdk();

@@ -12,6 +12,29 @@ import type { BoundTwilioHttpClient } from "./httpClient.ts";
 export interface MessagesApi {
   /** Resolves to the parsed 2xx body; its `sid` is checked by the caller, never trusted. */
   create(params: Record<string, unknown>): Promise<{ sid?: unknown }>;
+  /**
+   * One page of the Messages list (`GET …/Messages.json`), read-only. `dateSentAfter` is sent as given: a
+   * `YYYY-MM-DD` string becomes `DateSent>=YYYY-MM-DD`, Twilio's documented form (a Date would be sent as a
+   * full timestamp, which the docs do not define).
+   */
+  page(params: { to: string; dateSentAfter?: string; pageSize: number }): Promise<MessagePage>;
+}
+
+/** The SDK's MessagePage, as far as the look-up reads it; its fields are untrusted until checked. */
+export interface MessagePage {
+  instances: ListedMessage[];
+  nextPageUrl?: string;
+  /** undefined when there is no next page. */
+  nextPage(): Promise<MessagePage> | undefined;
+}
+
+export interface ListedMessage {
+  sid?: unknown;
+  to?: unknown;
+  body?: unknown;
+  direction?: unknown;
+  /** The SDK deserialises Twilio's RFC 2822 `date_created` into a Date (an invalid one when absent). */
+  dateCreated?: unknown;
 }
 
 export type MessagesFactory = (
@@ -24,5 +47,6 @@ export const createMessagesApi: MessagesFactory = (username, password, opts) => 
   // The SDK types httpClient as its own RequestClient class; it only ever calls request() (the documented contract).
   const client = new BaseTwilio.Client(username, password, opts as unknown as BaseTwilio.ClientOpts);
   // Api's constructor is typed for the full Twilio client; it only uses the Client part (request, region, edge).
+  // `page` passes dateSentAfter through serialize.iso8601DateTime, which leaves a string as it is.
   return new Api(client as never).account.messages as unknown as MessagesApi;
 };
