@@ -2,26 +2,13 @@
 // pass plain maps and `index.ts` passes `pulumi.Config`. Every problem is collected and reported at once, each
 // naming its fully qualified key (`mosaic-sms-gateway:…`, `gcp:…`) so the fix is `pulumi config set <that key>`.
 
-import type * as pulumi from "@pulumi/pulumi";
 import { REGIONS, type Region } from "../scripts/register/regions.js";
+import { key, PROJECT, Reader, type ConfigSource } from "./configReader.js";
+import { parseDelivery, PROVIDER_SECRET_KEYS, type DeliveryConfig } from "./delivery.js";
+import { gatewayProblems, SECRET_PLACEHOLDER } from "./gatewayCheck.js";
+import { gatewayEnv } from "./gatewayEnv.js";
 
-export const PROJECT = "mosaic-sms-gateway";
-
-/** Reads one namespace of stack config. `S` is how a secret value is carried (a `pulumi.Output<string>` in a
- * program, a plain string in tests): the parser never looks inside a secret, it only checks it is present. */
-export interface ConfigSource<S> {
-  get(key: string): string | undefined;
-  getSecret(key: string): S | undefined;
-}
-
-/** Adapts `pulumi.Config`: an empty value counts as unset (Pulumi.yaml gives optional keys a "" default),
- * and a secret is returned as a secret Output. */
-export function fromPulumiConfig(config: pulumi.Config): ConfigSource<pulumi.Output<string>> {
-  return {
-    get: (name) => config.get(name) || undefined,
-    getSecret: (name) => (config.get(name) ? config.requireSecret(name) : undefined),
-  };
-}
+export { fromPulumiConfig, PROJECT, type ConfigSource } from "./configReader.js";
 
 export const RUNTIMES = ["node", "deno"] as const;
 export type Runtime = (typeof RUNTIMES)[number];
@@ -29,9 +16,10 @@ export type Runtime = (typeof RUNTIMES)[number];
 export const PUBLIC_ACCESS = ["invoker-iam-disabled", "all-users"] as const;
 export type PublicAccess = (typeof PUBLIC_ACCESS)[number];
 
-/** The project keys that hold a secret: each is read with getSecret and declared `secret: true` in Pulumi.yaml
- * (infra/test/config.test.ts checks both), so Pulumi refuses to run with one set in plain text. */
-export const SECRET_CONFIG_KEYS = ["twilioAuthToken", "mosaicClientSecret"] as const;
+/** The project keys that hold a secret: each is read with getSecret, which refuses a value stored in plain text,
+ * and is declared `secret: true` in Pulumi.yaml (infra/test/config.test.ts checks both). Each is optional there:
+ * only the providers in use (and Mosaic registration) need theirs. */
+export const SECRET_CONFIG_KEYS = [...PROVIDER_SECRET_KEYS, "mosaicClientSecret"] as const;
 export type SecretConfigKey = (typeof SECRET_CONFIG_KEYS)[number];
 
 /** Where Secret Manager keeps the secrets' payloads: anywhere Google picks, or only in the named regions
@@ -49,9 +37,6 @@ export interface ApiKeyConfig {
 export const MOSAIC_REGIONS = REGIONS;
 export type MosaicRegion = Region;
 
-/** Exactly one way for Twilio to pick the sender. */
-export type TwilioSender = { fromNumber: string } | { messagingServiceSid: string };
-
 export interface MosaicRegistrationConfig<S> {
   /** Resolved from `mosaicRegion` or `mosaicBaseUrl`; default the US region. */
   baseUrl: string;
@@ -64,11 +49,8 @@ export interface GatewayConfig<S> {
   stack: string;
   gcpProject: string;
   gcpRegion: string;
-  twilioAccountSid: string;
-  twilioAuthToken: S;
-  twilioSender: TwilioSender;
-  /** Send with Mosaic's `sender_id` as an alphanumeric sender when present. Default false. */
-  twilioUseSenderId: boolean;
+  /** Providers, routes and failover (infra/delivery.ts). */
+  delivery: DeliveryConfig<S>;
   /** Which container image to build. Default `node`. */
   runtime: Runtime;
   /** A prebuilt image reference; when set nothing is built and no registry is created. */
@@ -100,8 +82,6 @@ export class ConfigError extends Error {
   }
 }
 
-const key = (name: string) => `${PROJECT}:${name}`;
-
 /** Parses and validates the whole configuration; throws one `ConfigError` listing every problem. */
 export function parseConfig<S>(project: ConfigSource<S>, gcp: ConfigSource<S>, stack: string): GatewayConfig<S> {
   const problems: string[] = [];
@@ -112,12 +92,7 @@ export function parseConfig<S>(project: ConfigSource<S>, gcp: ConfigSource<S>, s
   const gcpRegion = gcp.get("region");
   if (!gcpRegion) problems.push("gcp:region is required: the Cloud Run region, e.g. us-central1");
 
-  const twilioAccountSid = r.required("twilioAccountSid");
-  if (twilioAccountSid && !/^AC[0-9a-fA-F]{32}$/.test(twilioAccountSid)) {
-    problems.push(`${key("twilioAccountSid")} must look like AC followed by 32 hex digits`);
-  }
-  const twilioAuthToken = r.requiredSecret("twilioAuthToken");
-  const twilioSender = parseSender(r, problems);
+  const delivery = parseDelivery(r);
 
   const minInstances = r.integer("minInstances", 1, 0, 1000);
   const maxInstances = r.integer("maxInstances", 10, 1, 1000);
@@ -125,20 +100,15 @@ export function parseConfig<S>(project: ConfigSource<S>, gcp: ConfigSource<S>, s
     problems.push(`${key("minInstances")} (${minInstances}) cannot exceed ${key("maxInstances")} (${maxInstances})`);
   }
 
+  // Checked by the gateway's own rules with the rest of its environment (below).
   const gatewayPath = r.get("gatewayPath") ?? "/send-sms";
-  if (!/^\/[A-Za-z0-9._~\-/]*$/.test(gatewayPath)) {
-    problems.push(`${key("gatewayPath")} must be a URL path starting with "/"`);
-  }
 
   const image = r.get("image");
   const config = {
     stack,
     gcpProject: gcpProject ?? "",
     gcpRegion: gcpRegion ?? "",
-    twilioAccountSid: twilioAccountSid ?? "",
-    twilioAuthToken: twilioAuthToken as S,
-    twilioSender,
-    twilioUseSenderId: r.boolean("twilioUseSenderId", false),
+    delivery,
     // Default deno: with the same bundle, Deno cold-starts faster (83 vs 101 ms) and serves ~1.9x the POSTs of
     // Node; Node idles in ~4 MiB less (bench/RESULTS.md). Both pass the same correctness suites.
     runtime: r.oneOf("runtime", RUNTIMES, "deno"),
@@ -153,29 +123,21 @@ export function parseConfig<S>(project: ConfigSource<S>, gcp: ConfigSource<S>, s
     secretReplication: parseReplication(r, problems),
     mosaic: parseMosaic(r, problems),
   };
+  problems.push(...gatewayProblems(gatewayEnv({ config, secrets: placeholderSecrets(config) })));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
 
-function parseSender<S>(r: Reader<S>, problems: string[]): TwilioSender {
-  const fromNumber = r.get("twilioFromNumber");
-  const messagingServiceSid = r.get("twilioMessagingServiceSid");
-  if (fromNumber && messagingServiceSid) {
-    problems.push(`Only one of ${key("twilioFromNumber")} and ${key("twilioMessagingServiceSid")} can be set`);
-  } else if (!fromNumber && !messagingServiceSid) {
-    problems.push(`One of ${key("twilioFromNumber")} or ${key("twilioMessagingServiceSid")} is required`);
-  }
-  if (messagingServiceSid) {
-    if (!/^MG[0-9a-fA-F]{32}$/.test(messagingServiceSid)) {
-      problems.push(`${key("twilioMessagingServiceSid")} must look like MG followed by 32 hex digits`);
-    }
-    return { messagingServiceSid };
-  }
-  // E.164 (+15551234567) or a short code (5–6 digits): the two kinds of number Twilio accepts as `From`.
-  if (fromNumber && !/^(\+[1-9]\d{6,14}|\d{5,6})$/.test(fromNumber)) {
-    problems.push(`${key("twilioFromNumber")} must be an E.164 number like +15551234567 or a short code`);
-  }
-  return { fromNumber: fromNumber ?? "" };
+/** A reference for each secret the configuration uses, for the startup check: it never reads a secret's value. */
+function placeholderSecrets(config: Pick<GatewayConfig<unknown>, "delivery">) {
+  const ref = { secret: SECRET_PLACEHOLDER, version: "1" };
+  const { twilio, smc, telnyx } = config.delivery;
+  return {
+    apiKey: ref,
+    ...(twilio && { twilioAuthToken: ref }),
+    ...(smc && { smcClientSecret: ref }),
+    ...(telnyx && { telnyxApiKey: ref }),
+  };
 }
 
 function parseApiKey<S>(r: Reader<S>, problems: string[]): ApiKeyConfig {
@@ -218,9 +180,10 @@ function parseMosaic<S>(r: Reader<S>, problems: string[]): MosaicRegistrationCon
     if (isHttpUrl(baseUrl)) resolved = baseUrl.replace(/\/+$/, "");
     else problems.push(`${key("mosaicBaseUrl")} must be an http(s) URL`);
   }
+  const clientSecret = r.getSecret("mosaicClientSecret");
   const missing = [
     ...(r.get("mosaicClientId") ? [] : ["mosaicClientId"]),
-    ...(r.getSecret("mosaicClientSecret") === undefined ? ["mosaicClientSecret"] : []),
+    ...(clientSecret === undefined ? ["mosaicClientSecret"] : []),
   ];
   if (missing.length > 0) {
     problems.push(
@@ -229,7 +192,7 @@ function parseMosaic<S>(r: Reader<S>, problems: string[]): MosaicRegistrationCon
         `set them, or set ${key("registerWithMosaic")} to false to register later with \`npm run register\``,
     );
   }
-  return { baseUrl: resolved, clientId: r.get("mosaicClientId") ?? "", clientSecret: r.getSecret("mosaicClientSecret") as S };
+  return { baseUrl: resolved, clientId: r.get("mosaicClientId") ?? "", clientSecret: clientSecret as S };
 }
 
 function isHttpUrl(value: string): boolean {
@@ -238,62 +201,5 @@ function isHttpUrl(value: string): boolean {
     return url.protocol === "https:" || url.protocol === "http:";
   } catch {
     return false;
-  }
-}
-
-/** Typed accessors over one config namespace that record problems instead of throwing. */
-class Reader<S> {
-  constructor(
-    private readonly source: ConfigSource<S>,
-    private readonly problems: string[],
-  ) {}
-
-  get(name: string): string | undefined {
-    const value = this.source.get(name);
-    return value === undefined ? undefined : value.trim();
-  }
-
-  getSecret(name: SecretConfigKey): S | undefined {
-    return this.source.getSecret(name);
-  }
-
-  required(name: string): string | undefined {
-    const value = this.get(name);
-    if (!value) this.problems.push(`${key(name)} is required`);
-    return value;
-  }
-
-  requiredSecret(name: SecretConfigKey): S | undefined {
-    const value = this.getSecret(name);
-    if (value === undefined) this.problems.push(`${key(name)} is required (set it with --secret)`);
-    return value;
-  }
-
-  boolean(name: string, fallback: boolean): boolean {
-    const value = this.get(name);
-    if (value === undefined || value === "") return fallback;
-    if (value === "true") return true;
-    if (value === "false") return false;
-    this.problems.push(`${key(name)} must be true or false (got "${value}")`);
-    return fallback;
-  }
-
-  integer(name: string, fallback: number, min: number, max: number): number {
-    const value = this.get(name);
-    if (value === undefined || value === "") return fallback;
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      this.problems.push(`${key(name)} must be an integer from ${min} to ${max} (got "${value}")`);
-      return fallback;
-    }
-    return n;
-  }
-
-  oneOf<const T extends string>(name: string, allowed: readonly T[], fallback: T): T {
-    const value = this.get(name);
-    if (value === undefined || value === "") return fallback;
-    if ((allowed as readonly string[]).includes(value)) return value as T;
-    this.problems.push(`${key(name)} must be one of ${allowed.join(", ")} (got "${value}")`);
-    return fallback;
   }
 }

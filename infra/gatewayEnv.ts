@@ -1,7 +1,8 @@
 // The gateway container's environment: the contract between infra and gateway/src, in one pure function.
 // Secrets only ever appear as Secret Manager references pinned to a version, never as plain values:
 // Cloud Run resolves env secrets when an instance starts, so pinning the version makes a new key roll a new
-// revision (source: ../shared/MOSAIC.md, Cloud Run).
+// revision (source: ../shared/MOSAIC.md, Cloud Run). Variables the configuration leaves at the gateway's default
+// are not set, so a stack that sets nothing new deploys the environment it always had.
 
 import type { GatewayConfig } from "./config.js";
 
@@ -13,36 +14,64 @@ export interface SecretRef<T> {
 }
 
 export type EnvVar<T> =
-  | { name: string; value: string }
+  | { name: string; value: string | T }
   | { name: string; valueSource: { secretKeyRef: SecretRef<T> } };
 
-export interface GatewayEnvInputs<T> {
-  config: Pick<
-    GatewayConfig<unknown>,
-    "gcpProject" | "twilioAccountSid" | "twilioSender" | "twilioUseSenderId" | "gatewayPath" | "concurrency"
-  >;
+/** The secrets the gateway reads, each present exactly when the configuration uses it. */
+export interface GatewaySecretRefs<T> {
   apiKey: SecretRef<T>;
-  twilioAuthToken: SecretRef<T>;
+  twilioAuthToken?: SecretRef<T> | undefined;
+  smcClientSecret?: SecretRef<T> | undefined;
+  telnyxApiKey?: SecretRef<T> | undefined;
+}
+
+export interface GatewayEnvInputs<T> {
+  config: Pick<GatewayConfig<unknown>, "gcpProject" | "gatewayPath" | "concurrency" | "delivery">;
+  secrets: GatewaySecretRefs<T>;
 }
 
 /** Env names the gateway reads (see the gateway's config module). `PORT` is absent on purpose: Cloud Run sets it
  * and rejects a service that sets it. */
-export function gatewayEnv<T>({ config, apiKey, twilioAuthToken }: GatewayEnvInputs<T>): EnvVar<T>[] {
-  const sender: EnvVar<T> =
-    "messagingServiceSid" in config.twilioSender
-      ? { name: "TWILIO_MESSAGING_SERVICE_SID", value: config.twilioSender.messagingServiceSid }
-      : { name: "TWILIO_FROM_NUMBER", value: config.twilioSender.fromNumber };
-  return [
-    { name: "SMS_PROVIDER", value: "twilio" },
-    { name: "GATEWAY_PATH", value: config.gatewayPath },
-    { name: "GATEWAY_API_KEY", valueSource: { secretKeyRef: apiKey } },
-    { name: "TWILIO_ACCOUNT_SID", value: config.twilioAccountSid },
-    { name: "TWILIO_AUTH_TOKEN", valueSource: { secretKeyRef: twilioAuthToken } },
-    sender,
-    { name: "TWILIO_USE_SENDER_ID", value: String(config.twilioUseSenderId) },
-    // The provider's connection pool: one socket per request an instance may hold at once.
-    { name: "CONCURRENCY", value: String(config.concurrency) },
-    // Lets the gateway put `logging.googleapis.com/trace` on its log lines.
-    { name: "GOOGLE_CLOUD_PROJECT", value: config.gcpProject },
-  ];
+export function gatewayEnv<T>({ config, secrets }: GatewayEnvInputs<T>): EnvVar<T>[] {
+  const { delivery } = config;
+  const env: EnvVar<T>[] = [];
+  const plain = (name: string, value: string | T | undefined) => value !== undefined && env.push({ name, value });
+  const secret = (name: string, ref: SecretRef<T> | undefined) => ref && env.push({ name, valueSource: { secretKeyRef: ref } });
+
+  // The order of the variables that existed before several providers is kept: a reordered list is a new revision.
+  plain("SMS_PROVIDER", delivery.provider);
+  plain("GATEWAY_PATH", config.gatewayPath);
+  secret("GATEWAY_API_KEY", secrets.apiKey);
+  const twilio = delivery.twilio;
+  if (twilio) {
+    plain("TWILIO_ACCOUNT_SID", twilio.accountSid);
+    secret("TWILIO_AUTH_TOKEN", secrets.twilioAuthToken);
+    plain("TWILIO_MESSAGING_SERVICE_SID", twilio.messagingServiceSid);
+    plain("TWILIO_FROM_NUMBER", twilio.fromNumber);
+    plain("TWILIO_USE_SENDER_ID", String(twilio.useSenderId));
+  }
+  // The provider's connection pool: one socket per request an instance may hold at once.
+  plain("CONCURRENCY", String(config.concurrency));
+  // Lets the gateway put `logging.googleapis.com/trace` on its log lines.
+  plain("GOOGLE_CLOUD_PROJECT", config.gcpProject);
+
+  plain("SMS_ROUTES", delivery.routes);
+  if (delivery.failoverOnUnknown) plain("FAILOVER_ON_UNKNOWN", "true");
+  const smc = delivery.smc;
+  if (smc) {
+    plain("SMC_SUBDOMAIN", smc.subdomain);
+    plain("SMC_CLIENT_ID", smc.clientId);
+    secret("SMC_CLIENT_SECRET", secrets.smcClientSecret);
+    plain("SMC_MESSAGE_ID", smc.messageId);
+    plain("SMC_PACKAGE_TYPE", smc.packageType);
+    plain("SMC_ACCOUNT_ID", smc.accountId);
+    plain("SMC_KEYWORD", smc.keyword);
+  }
+  const telnyx = delivery.telnyx;
+  if (telnyx) {
+    secret("TELNYX_API_KEY", secrets.telnyxApiKey);
+    plain("TELNYX_FROM_NUMBER", telnyx.fromNumber);
+    plain("TELNYX_MESSAGING_PROFILE_ID", telnyx.messagingProfileId);
+  }
+  return env;
 }

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import { fromPulumiConfig, parseConfig, PROJECT } from "./config.js";
+import { isConfigSecretFunction } from "./configReader.js";
 import { programRelative } from "./containerImage.js";
 import { MosaicRegistration } from "./mosaicRegistration.js";
 import { SmsGateway } from "./smsGateway.js";
@@ -12,7 +13,7 @@ import { readSourceRevision } from "./sourceRevision.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const config = parseConfig(
-  fromPulumiConfig(new pulumi.Config(PROJECT)),
+  fromPulumiConfig(new pulumi.Config(PROJECT), isConfigSecretFunction()),
   fromPulumiConfig(new pulumi.Config("gcp")),
   pulumi.getStack(),
 );
@@ -41,5 +42,6 @@ export const apiKeyGeneration = config.apiKey.generation;
 export const apiKeySecret = gateway.apiKeySecret.secret.name;
 export const apiKeySecretVersion = gateway.apiKeySecret.version.name;
 export const acceptedApiKeysSecretVersion = gateway.acceptedApiKeysSecret.version.name;
-export const twilioAuthTokenSecretVersion = gateway.twilioAuthTokenSecret.version.name;
+/** The version each provider secret in use is pinned at, by provider (`twilio`, `smc`, `telnyx`). */
+export const providerSecretVersions = gateway.providerSecretVersions;
 export const mosaicRegistered = config.mosaic !== undefined;

@@ -1,5 +1,5 @@
-// The gateway on Cloud Run as one reusable component: APIs, generated API keys and the Twilio token in Secret
-// Manager, a dedicated service account that can read exactly the secrets it needs, the service, and its public
+// The gateway on Cloud Run as one reusable component: APIs, generated API keys and the secrets of the providers
+// in use in Secret Manager, a dedicated service account that can read exactly the secrets it needs, the service, and its public
 // invocation. Usable from another Pulumi program: `new SmsGateway("sms-gateway", { config, repoRoot })`.
 // Every project-unique id carries the stack (infra/naming.ts); which ones, and why, is pinned in
 // infra/test/naming.test.ts.
@@ -10,6 +10,7 @@ import * as random from "@pulumi/random";
 import { acceptedKeys, keyPlan, slotGeneration, type KeySlot } from "./apiKeys.js";
 import type { GatewayConfig } from "./config.js";
 import { buildGatewayImage } from "./containerImage.js";
+import { denoCommand, providerHosts } from "./denoPermissions.js";
 import { gatewayEnv } from "./gatewayEnv.js";
 import { ManagedSecret } from "./managedSecret.js";
 import { NAME_LIMITS, stackNames } from "./naming.js";
@@ -58,7 +59,12 @@ export class SmsGateway extends pulumi.ComponentResource {
   readonly apiKeySecret: ManagedSecret;
   /** GATEWAY_API_KEY: the current key and, during a rotation, the previous one. */
   readonly acceptedApiKeysSecret: ManagedSecret;
-  readonly twilioAuthTokenSecret: ManagedSecret;
+  /** Each provider secret, present when the configuration sends through that provider. */
+  readonly twilioAuthTokenSecret: ManagedSecret | undefined;
+  readonly smcClientSecret: ManagedSecret | undefined;
+  readonly telnyxApiKeySecret: ManagedSecret | undefined;
+  /** Those secrets' pinned version names, by provider. */
+  readonly providerSecretVersions: pulumi.Output<Partial<Record<"twilio" | "smc" | "telnyx", string>>>;
   readonly serviceAccount: pulumi.Output<string>;
   readonly image: pulumi.Output<string>;
   readonly service: gcp.cloudrunv2.Service;
@@ -109,7 +115,11 @@ export class SmsGateway extends pulumi.ComponentResource {
       pulumi.all([current, previous]).apply(([c, p]) => acceptedKeys(c, p)),
       [reader],
     );
-    this.twilioAuthTokenSecret = secret("twilio-auth-token", config.twilioAuthToken, [reader]);
+    // Each provider's secret apart, with its own grant: a new Telnyx key rolls a revision without touching the others.
+    const { twilio, smc, telnyx } = config.delivery;
+    this.twilioAuthTokenSecret = twilio && secret("twilio-auth-token", twilio.authToken, [reader]);
+    this.smcClientSecret = smc && secret("smc-client-secret", smc.clientSecret, [reader]);
+    this.telnyxApiKeySecret = telnyx && secret("telnyx-api-key", telnyx.apiKey, [reader]);
 
     this.image = config.image
       ? pulumi.output(config.image)
@@ -128,7 +138,9 @@ export class SmsGateway extends pulumi.ComponentResource {
         );
 
     const probe = { httpGet: { path: HEALTH_PATH, port: CONTAINER_PORT } };
-    const readSecrets = [this.acceptedApiKeysSecret, this.twilioAuthTokenSecret];
+    const readSecrets = [this.acceptedApiKeysSecret, this.twilioAuthTokenSecret, this.smcClientSecret, this.telnyxApiKeySecret].filter(
+      (s): s is ManagedSecret => s !== undefined,
+    );
     // A new region or name is a new service next to the old one (service names are unique per region), so the
     // default create-before-delete never collides and Mosaic is moved to the new URL before the old one goes.
     this.service = new gcp.cloudrunv2.Service(
@@ -150,10 +162,16 @@ export class SmsGateway extends pulumi.ComponentResource {
             {
               image: this.image,
               ports: { containerPort: CONTAINER_PORT },
-              envs: gatewayEnv({
+              // The Deno image may reach exactly the providers in use (infra/denoPermissions.ts).
+              ...(config.runtime === "deno" && { args: denoCommand(providerHosts(config.delivery)) }),
+              envs: gatewayEnv<pulumi.Input<string>>({
                 config,
-                apiKey: this.acceptedApiKeysSecret.ref,
-                twilioAuthToken: this.twilioAuthTokenSecret.ref,
+                secrets: {
+                  apiKey: this.acceptedApiKeysSecret.ref,
+                  twilioAuthToken: this.twilioAuthTokenSecret?.ref,
+                  smcClientSecret: this.smcClientSecret?.ref,
+                  telnyxApiKey: this.telnyxApiKeySecret?.ref,
+                },
               }),
               resources: {
                 limits: { cpu: "1", memory: "512Mi" },
@@ -186,6 +204,11 @@ export class SmsGateway extends pulumi.ComponentResource {
 
     this.url = pulumi.interpolate`${this.service.uri}${config.gatewayPath}`;
     this.apiKey = pulumi.secret(current);
+    this.providerSecretVersions = pulumi.output({
+      ...(this.twilioAuthTokenSecret && { twilio: this.twilioAuthTokenSecret.version.name }),
+      ...(this.smcClientSecret && { smc: this.smcClientSecret.version.name }),
+      ...(this.telnyxApiKeySecret && { telnyx: this.telnyxApiKeySecret.version.name }),
+    });
     this.serviceAccount = account.email;
     this.registerOutputs({
       url: this.url,
@@ -193,7 +216,7 @@ export class SmsGateway extends pulumi.ComponentResource {
       image: this.image,
       apiKeySecretVersion: this.apiKeySecret.version.name,
       acceptedApiKeysSecretVersion: this.acceptedApiKeysSecret.version.name,
-      twilioAuthTokenSecretVersion: this.twilioAuthTokenSecret.version.name,
+      providerSecretVersions: this.providerSecretVersions,
     });
   }
 

@@ -83,9 +83,9 @@ describe.each([
       "apiKeySecretVersion",
       "image",
       "mosaicRegistered",
+      "providerSecretVersions",
       "service",
       "serviceAccount",
-      "twilioAuthTokenSecretVersion",
       "url",
     ]);
     // The command provider and the image build resolve these from the same working directory, infra/.

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, MOSAIC_REGIONS, parseConfig, PROJECT, SECRET_CONFIG_KEYS, type ConfigSource } from "../config.js";
+import { isConfigSecretFunction } from "../configReader.js";
 
 const P = "mosaic-sms-gateway";
 const VALID: Record<string, string> = {
@@ -15,6 +16,16 @@ const VALID: Record<string, string> = {
   mosaicClientSecret: "secret",
 };
 const GCP = { project: "p", region: "europe-west1" };
+/** Routes through all three providers, each with valid settings. */
+const EVERY_PROVIDER: Record<string, string> = {
+  smsRoutes: JSON.stringify({ US: [{ provider: "twilio" }, { provider: "telnyx" }], "*": [{ provider: "smc" }] }),
+  smcSubdomain: "mc563885gzs27c5t9-63k636ttgm",
+  smcClientId: "client-id-1",
+  smcClientSecret: "client-secret-1",
+  smcMessageId: "MzA6Nzg6MA",
+  telnyxApiKey: "KEY0123456789",
+  telnyxFromNumber: "+15551230000",
+};
 
 function source(values: Record<string, string | undefined>): ConfigSource<string> {
   const get = (k: string) => values[k];
@@ -41,10 +52,20 @@ describe("parseConfig", () => {
       stack: "dev",
       gcpProject: "p",
       gcpRegion: "europe-west1",
-      twilioAccountSid: VALID.twilioAccountSid,
-      twilioAuthToken: "token",
-      twilioSender: { fromNumber: "+15551234567" },
-      twilioUseSenderId: false,
+      delivery: {
+        provider: "twilio",
+        routes: undefined,
+        failoverOnUnknown: false,
+        twilio: {
+          accountSid: VALID.twilioAccountSid,
+          authToken: "token",
+          fromNumber: "+15551234567",
+          messagingServiceSid: undefined,
+          useSenderId: false,
+        },
+        smc: undefined,
+        telnyx: undefined,
+      },
       runtime: "deno",
       image: undefined,
       gatewayPath: "/send-sms",
@@ -65,13 +86,13 @@ describe("parseConfig", () => {
     [{ concurrency: "250" }, { concurrency: 250 }],
     [{ publicAccess: "all-users" }, { publicAccess: "all-users" }],
     [{ deletionProtection: "false" }, { deletionProtection: false }],
-    [{ twilioUseSenderId: "true" }, { twilioUseSenderId: true }],
+    [{ twilioUseSenderId: "true" }, { delivery: { twilio: { useSenderId: true } } }],
     [{ image: "gcr.io/x/y@sha256:00" }, { image: "gcr.io/x/y@sha256:00" }],
     [{ gatewayPath: "/sms/v1" }, { gatewayPath: "/sms/v1" }],
-    [{ twilioFromNumber: "12345" }, { twilioSender: { fromNumber: "12345" } }],
+    [{ twilioFromNumber: "12345" }, { delivery: { twilio: { fromNumber: "12345" } } }],
     [
       { twilioFromNumber: undefined, twilioMessagingServiceSid: `MG${"b".repeat(32)}` },
-      { twilioSender: { messagingServiceSid: `MG${"b".repeat(32)}` } },
+      { delivery: { twilio: { fromNumber: undefined, messagingServiceSid: `MG${"b".repeat(32)}` } } },
     ],
     [{ mosaicRegion: "sandbox" }, { mosaic: { baseUrl: MOSAIC_REGIONS.sandbox, clientId: "id", clientSecret: "secret" } }],
     [
@@ -90,13 +111,16 @@ describe("parseConfig", () => {
   });
 
   test.each([
+    // The provider settings are checked by the gateway's own startup rules (gateway/src/config.ts), named by key.
     [{ twilioMessagingServiceSid: `MG${"b".repeat(32)}` }, `Only one of ${P}:twilioFromNumber and ${P}:twilioMessagingServiceSid can be set`],
     [{ twilioFromNumber: undefined }, `One of ${P}:twilioFromNumber or ${P}:twilioMessagingServiceSid is required`],
     [{ twilioFromNumber: "5551234567x" }, `${P}:twilioFromNumber must be an E.164 number`],
-    [{ twilioFromNumber: undefined, twilioMessagingServiceSid: "MG1" }, `${P}:twilioMessagingServiceSid must look like MG`],
+    [{ twilioFromNumber: undefined, twilioMessagingServiceSid: "MG1" }, `${P}:twilioMessagingServiceSid must be MG followed by 32 hex`],
     [{ twilioAccountSid: undefined }, `${P}:twilioAccountSid is required`],
-    [{ twilioAccountSid: "AB123" }, `${P}:twilioAccountSid must look like AC`],
-    [{ twilioAuthToken: undefined }, `${P}:twilioAuthToken is required (set it with --secret)`],
+    [{ twilioAccountSid: "AB123" }, `${P}:twilioAccountSid must be AC followed by 32 hex`],
+    [{ twilioAuthToken: undefined }, `${P}:twilioAuthToken is required while ${P}:smsProvider is twilio (set it with --secret)`],
+    [{ smsProvider: "sinch" }, `${P}:smsProvider must be one of twilio, smc, telnyx, log (got "sinch")`],
+    [{ failoverOnUnknown: "maybe" }, `${P}:failoverOnUnknown must be true or false`],
     [{ runtime: "bun" }, `${P}:runtime must be one of node, deno (got "bun")`],
     [{ publicAccess: "public" }, `${P}:publicAccess must be one of invoker-iam-disabled, all-users`],
     [{ minInstances: "-1" }, `${P}:minInstances must be an integer from 0 to 1000`],
@@ -104,7 +128,8 @@ describe("parseConfig", () => {
     [{ concurrency: "1.5" }, `${P}:concurrency must be an integer from 1 to 1000`],
     [{ minInstances: "5", maxInstances: "2" }, `${P}:minInstances (5) cannot exceed ${P}:maxInstances (2)`],
     [{ deletionProtection: "yes" }, `${P}:deletionProtection must be true or false`],
-    [{ gatewayPath: "send-sms" }, `${P}:gatewayPath must be a URL path`],
+    [{ gatewayPath: "send-sms" }, `${P}:gatewayPath must start with / and use URL path characters only`],
+    [{ gatewayPath: "/health" }, `${P}:gatewayPath must not be a health path`],
     [{ mosaicRegion: "eu", mosaicBaseUrl: "https://x" }, `Only one of ${P}:mosaicRegion and ${P}:mosaicBaseUrl can be set`],
     [{ mosaicRegion: "mars" }, `${P}:mosaicRegion must be one of us, eu, ca, au, sandbox`],
     [{ mosaicBaseUrl: "ftp://x" }, `${P}:mosaicBaseUrl must be an http(s) URL`],
@@ -143,8 +168,29 @@ describe("secret config keys", () => {
     expect(secret.sort()).toEqual([...SECRET_CONFIG_KEYS].sort());
   });
 
-  test("a secret key has no default: Pulumi would apply it in plain text and then refuse it", () => {
-    for (const name of SECRET_CONFIG_KEYS) expect(declared[name], name).not.toHaveProperty("default");
+  test("a secret key is optional and untyped: a typed one would be required on every stack, and Pulumi refuses a typed secret's plain default", () => {
+    for (const name of SECRET_CONFIG_KEYS) {
+      expect(declared[name], name).toMatchObject({ secret: true, default: "" });
+      expect(declared[name], name).not.toHaveProperty("type");
+    }
+  });
+
+  test("a secret stored in plain text is refused, naming the key and the fix", () => {
+    const values = { ...VALID, smsProvider: "telnyx", telnyxApiKey: "KEY0123", telnyxFromNumber: "+15551230000" };
+    const plainText = new Set(["telnyxApiKey"]);
+    const found = (() => {
+      try {
+        parseConfig({ ...source(values), storedInPlainText: (name) => plainText.has(name) }, source(GCP), "dev");
+      } catch (err) {
+        if (err instanceof ConfigError) return err.problems;
+        throw err;
+      }
+      return [];
+    })();
+    expect(found).toEqual([
+      `${P}:telnyxApiKey is stored in plain text in the stack's config file: set it again with ` +
+        `\`pulumi config set --secret ${P}:telnyxApiKey\` (and rotate it: the plain value may be in version control)`,
+    ]);
   });
 
   test("no key named like a credential escapes the list", () => {
@@ -152,18 +198,24 @@ describe("secret config keys", () => {
     expect(credentialLike.filter((name) => !(SECRET_CONFIG_KEYS as readonly string[]).includes(name))).toEqual([]);
   });
 
+  test("@pulumi/pulumi still tells the program which config values are encrypted; without it the program stops", () => {
+    expect(typeof isConfigSecretFunction()).toBe("function");
+    expect(() => isConfigSecretFunction({})).toThrow("@pulumi/pulumi no longer exports runtime.isConfigSecret");
+  });
+
   test("the parser reads the secret keys through getSecret only", () => {
     const plain = new Set<string>();
     const secrets = new Set<string>();
+    const values: Record<string, string> = { ...VALID, ...EVERY_PROVIDER };
     parseConfig(
       {
         get: (name) => {
           plain.add(name);
-          return { ...VALID }[name];
+          return values[name];
         },
         getSecret: (name) => {
           secrets.add(name);
-          return { ...VALID }[name];
+          return values[name];
         },
       },
       source(GCP),

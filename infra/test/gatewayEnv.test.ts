@@ -7,15 +7,23 @@ import { gatewayEnv, type GatewayEnvInputs } from "../gatewayEnv.js";
 const base: GatewayEnvInputs<string> = {
   config: {
     gcpProject: "proj",
-    twilioAccountSid: "AC1",
-    twilioSender: { fromNumber: "+15551234567" },
-    twilioUseSenderId: false,
     gatewayPath: "/send-sms",
     concurrency: 80,
+    delivery: {
+      provider: "twilio",
+      routes: undefined,
+      failoverOnUnknown: false,
+      twilio: { accountSid: "AC1", authToken: "unused", fromNumber: "+15551234567", messagingServiceSid: undefined, useSenderId: false },
+      smc: undefined,
+      telnyx: undefined,
+    },
   },
-  apiKey: { secret: "api-key", version: "7" },
-  twilioAuthToken: { secret: "twilio", version: "2" },
+  secrets: { apiKey: { secret: "api-key", version: "7" }, twilioAuthToken: { secret: "twilio", version: "2" } },
 };
+const withTwilio = (twilio: Partial<NonNullable<(typeof base)["config"]["delivery"]["twilio"]>>) => ({
+  ...base,
+  config: { ...base.config, delivery: { ...base.config.delivery, twilio: { ...base.config.delivery.twilio!, ...twilio } } },
+});
 
 describe("gatewayEnv", () => {
   test("secrets are references pinned to a version; the rest are plain values", () => {
@@ -27,9 +35,9 @@ describe("gatewayEnv", () => {
 
   test.each([
     ["from number", { fromNumber: "+15551234567" }, "TWILIO_FROM_NUMBER", "+15551234567"],
-    ["messaging service", { messagingServiceSid: "MGabc" }, "TWILIO_MESSAGING_SERVICE_SID", "MGabc"],
+    ["messaging service", { fromNumber: undefined, messagingServiceSid: "MGabc" }, "TWILIO_MESSAGING_SERVICE_SID", "MGabc"],
   ])("a %s sets exactly its own variable", (_, sender, name, value) => {
-    const env = gatewayEnv({ ...base, config: { ...base.config, twilioSender: sender } });
+    const env = gatewayEnv(withTwilio(sender));
     const senders = env.filter((e) => e.name.startsWith("TWILIO_FROM") || e.name.startsWith("TWILIO_MESSAGING"));
     expect(senders).toEqual([{ name, value }]);
   });
@@ -42,6 +50,31 @@ describe("gatewayEnv", () => {
     ["TWILIO_USE_SENDER_ID", "false"],
   ])("%s=%s", (name, value) => {
     expect(gatewayEnv(base)).toContainEqual({ name, value });
+  });
+
+  test("a Twilio-only stack gets exactly the variables it always had, in the same order (no new revision)", () => {
+    expect(gatewayEnv(base).map((e) => e.name)).toEqual([
+      "SMS_PROVIDER",
+      "GATEWAY_PATH",
+      "GATEWAY_API_KEY",
+      "TWILIO_ACCOUNT_SID",
+      "TWILIO_AUTH_TOKEN",
+      "TWILIO_FROM_NUMBER",
+      "TWILIO_USE_SENDER_ID",
+      "CONCURRENCY",
+      "GOOGLE_CLOUD_PROJECT",
+    ]);
+  });
+
+  test("no Twilio variable when the routes do not use Twilio", () => {
+    const env = gatewayEnv({
+      ...base,
+      config: { ...base.config, delivery: { ...base.config.delivery, provider: "telnyx", twilio: undefined, telnyx: { apiKey: "x", fromNumber: "+15551230000", messagingProfileId: undefined } } },
+      secrets: { apiKey: base.secrets.apiKey, telnyxApiKey: { secret: "telnyx", version: "1" } },
+    });
+    expect(env.map((e) => e.name).filter((n) => n.startsWith("TWILIO_"))).toEqual([]);
+    expect(env).toContainEqual({ name: "SMS_PROVIDER", value: "telnyx" });
+    expect(env).toContainEqual({ name: "TELNYX_API_KEY", valueSource: { secretKeyRef: { secret: "telnyx", version: "1" } } });
   });
 
   test("never sets PORT, which Cloud Run owns", () => {

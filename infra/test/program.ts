@@ -38,14 +38,20 @@ export const BASE_CONFIG: Record<string, string> = {
   "mosaic-sms-gateway:mosaicClientId": "mosaic-client-id",
   "mosaic-sms-gateway:mosaicClientSecret": "mosaic-client-secret-5678",
 };
-export const SECRET_KEYS = ["mosaic-sms-gateway:twilioAuthToken", "mosaic-sms-gateway:mosaicClientSecret"];
+/** Every secret key, as the engine lists the encrypted ones (PULUMI_CONFIG_SECRET_KEYS): tests that set one in
+ * plain text leave it out of this list. */
+export const SECRET_KEYS = ["twilioAuthToken", "mosaicClientSecret", "smcClientSecret", "telnyxApiKey"].map((k) => `mosaic-sms-gateway:${k}`);
 
 /** `overrides` values of `undefined` remove a key from BASE_CONFIG. */
-export async function runProgram(overrides: Record<string, string | undefined> = {}, stack = "test"): Promise<ProgramRun> {
+export async function runProgram(
+  overrides: Record<string, string | undefined> = {},
+  stack = "test",
+  secretKeys: readonly string[] = SECRET_KEYS,
+): Promise<ProgramRun> {
   const config = Object.fromEntries(
     Object.entries({ ...BASE_CONFIG, ...overrides }).filter((e): e is [string, string] => e[1] !== undefined),
   );
-  pulumi.runtime.setAllConfig(config, SECRET_KEYS);
+  pulumi.runtime.setAllConfig(config, [...secretKeys]);
   await pulumi.runtime.setMocks(mocks, "mosaic-sms-gateway", stack, false);
 
   const resources: Registered[] = [];

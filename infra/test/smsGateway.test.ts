@@ -92,10 +92,11 @@ describe("default stack", () => {
     for (const [output, purpose] of [
       ["apiKeySecretVersion", "api-key"],
       ["acceptedApiKeysSecretVersion", "accepted-api-keys"],
-      ["twilioAuthTokenSecretVersion", "twilio-auth-token"],
     ] as const) {
       expect(run.outputs[output]).toMatch(new RegExp(`^projects/123456789012/secrets/sms-gateway-test-${purpose}/versions/\\d+$`));
     }
+    expect(Object.keys(run.outputs.providerSecretVersions)).toEqual(["twilio"]);
+    expect(run.outputs.providerSecretVersions.twilio).toMatch(/^projects\/123456789012\/secrets\/sms-gateway-test-twilio-auth-token\/versions\/\d+$/);
     expect(run.outputs.serviceAccount).toMatch(/@test-project\.iam\.gserviceaccount\.com$/);
     expect(run.outputs.apiKeyGeneration).toBe(1);
     expect(run.outputs).not.toHaveProperty("apiKey");
