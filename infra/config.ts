@@ -5,8 +5,9 @@
 import { REGIONS, type Region } from "../scripts/register/regions.js";
 import { key, PROJECT, Reader, type ConfigSource } from "./configReader.js";
 import { parseDelivery, PROVIDER_SECRET_KEYS, type DeliveryConfig } from "./delivery.js";
-import { gatewayProblems, SECRET_PLACEHOLDER } from "./gatewayCheck.js";
+import { gatewayProblems, REDIS_PLACEHOLDER, SECRET_PLACEHOLDER } from "./gatewayCheck.js";
 import { gatewayEnv } from "./gatewayEnv.js";
+import { parseProtection, type ProtectionConfig } from "./protection.js";
 
 export { fromPulumiConfig, PROJECT, type ConfigSource } from "./configReader.js";
 
@@ -51,6 +52,8 @@ export interface GatewayConfig<S> {
   gcpRegion: string;
   /** Providers, routes and failover (infra/delivery.ts). */
   delivery: DeliveryConfig<S>;
+  /** Where dedupe and limits keep their state, and their settings (infra/protection.ts). */
+  protection: ProtectionConfig;
   /** Which container image to build. Default `node`. */
   runtime: Runtime;
   /** A prebuilt image reference; when set nothing is built and no registry is created. */
@@ -104,11 +107,13 @@ export function parseConfig<S>(project: ConfigSource<S>, gcp: ConfigSource<S>, s
   const gatewayPath = r.get("gatewayPath") ?? "/send-sms";
 
   const image = r.get("image");
+  const protection = parseProtection(r, [gcpRegion ?? ""], maxInstances);
   const config = {
     stack,
     gcpProject: gcpProject ?? "",
     gcpRegion: gcpRegion ?? "",
     delivery,
+    protection,
     // Default deno: with the same bundle, Deno cold-starts faster (83 vs 101 ms) and serves ~1.9x the POSTs of
     // Node; Node idles in ~4 MiB less (bench/RESULTS.md). Both pass the same correctness suites.
     runtime: r.oneOf("runtime", RUNTIMES, "deno"),
@@ -123,17 +128,19 @@ export function parseConfig<S>(project: ConfigSource<S>, gcp: ConfigSource<S>, s
     secretReplication: parseReplication(r, problems),
     mosaic: parseMosaic(r, problems),
   };
-  problems.push(...gatewayProblems(gatewayEnv({ config, secrets: placeholderSecrets(config) })));
+  const redis = protection.sharedState.kind === "redis" ? REDIS_PLACEHOLDER : undefined;
+  problems.push(...gatewayProblems(gatewayEnv({ config, secrets: placeholderSecrets(config), redis })));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
 
 /** A reference for each secret the configuration uses, for the startup check: it never reads a secret's value. */
-function placeholderSecrets(config: Pick<GatewayConfig<unknown>, "delivery">) {
+function placeholderSecrets(config: Pick<GatewayConfig<unknown>, "delivery" | "protection">) {
   const ref = { secret: SECRET_PLACEHOLDER, version: "1" };
   const { twilio, smc, telnyx } = config.delivery;
   return {
     apiKey: ref,
+    ...(config.protection.sharedState.kind === "redis" && { redisPassword: ref, protectionSecret: ref }),
     ...(twilio && { twilioAuthToken: ref }),
     ...(smc && { smcClientSecret: ref }),
     ...(telnyx && { telnyxApiKey: ref }),

@@ -7,6 +7,7 @@
 import { ConfigError as GatewayConfigError, parseConfig as parseGatewayConfig } from "../gateway/src/config.js";
 import { key } from "./configReader.js";
 import type { EnvVar } from "./gatewayEnv.js";
+import { PROTECTION_KEYS } from "./protection.js";
 
 /** Every variable infra sets from a config key, and that key. */
 export const ENV_CONFIG_KEYS: Readonly<Record<string, string>> = {
@@ -30,11 +31,18 @@ export const ENV_CONFIG_KEYS: Readonly<Record<string, string>> = {
   TELNYX_API_KEY: "telnyxApiKey",
   TELNYX_FROM_NUMBER: "telnyxFromNumber",
   TELNYX_MESSAGING_PROFILE_ID: "telnyxMessagingProfileId",
+  ...Object.fromEntries(Object.entries(PROTECTION_KEYS).map(([configKey, variable]) => [variable, configKey])),
 };
 
 /** What a secret reference stands for in the check: long and plain enough for every secret's shape rule
  * (API keys: 16+ printable characters without a comma; tokens: no spaces; HMAC keys: 32+). */
 export const SECRET_PLACEHOLDER = "placeholder-secret-value-0123456789-abcdefghij";
+
+/** What the Memorystore values stand for in the check, in the shapes the instance gives them. */
+export const REDIS_PLACEHOLDER = {
+  url: "rediss://10.20.0.3:6378",
+  caCert: "-----BEGIN CERTIFICATE-----\nMIIBplaceholder\n-----END CERTIFICATE-----",
+};
 
 const NAMES = new RegExp(`\\b(${Object.keys(ENV_CONFIG_KEYS).join("|")})\\b`, "g");
 

@@ -23,16 +23,28 @@ export interface GatewaySecretRefs<T> {
   twilioAuthToken?: SecretRef<T> | undefined;
   smcClientSecret?: SecretRef<T> | undefined;
   telnyxApiKey?: SecretRef<T> | undefined;
+  /** With `sharedState: redis`: the region's Memorystore AUTH string, and the HMAC key every instance shares. */
+  redisPassword?: SecretRef<T> | undefined;
+  protectionSecret?: SecretRef<T> | undefined;
+}
+
+/** The region's Memorystore, with `sharedState: redis`: values known only once it exists. */
+export interface RedisEnv<T> {
+  /** `rediss://host:port`, without the password. */
+  url: string | T;
+  /** The server CA certificates, PEM (public: a plain variable). */
+  caCert: string | T;
 }
 
 export interface GatewayEnvInputs<T> {
-  config: Pick<GatewayConfig<unknown>, "gcpProject" | "gatewayPath" | "concurrency" | "delivery">;
+  config: Pick<GatewayConfig<unknown>, "gcpProject" | "gatewayPath" | "concurrency" | "delivery" | "protection">;
   secrets: GatewaySecretRefs<T>;
+  redis?: RedisEnv<T> | undefined;
 }
 
 /** Env names the gateway reads (see the gateway's config module). `PORT` is absent on purpose: Cloud Run sets it
  * and rejects a service that sets it. */
-export function gatewayEnv<T>({ config, secrets }: GatewayEnvInputs<T>): EnvVar<T>[] {
+export function gatewayEnv<T>({ config, secrets, redis }: GatewayEnvInputs<T>): EnvVar<T>[] {
   const { delivery } = config;
   const env: EnvVar<T>[] = [];
   const plain = (name: string, value: string | T | undefined) => value !== undefined && env.push({ name, value });
@@ -72,6 +84,14 @@ export function gatewayEnv<T>({ config, secrets }: GatewayEnvInputs<T>): EnvVar<
     secret("TELNYX_API_KEY", secrets.telnyxApiKey);
     plain("TELNYX_FROM_NUMBER", telnyx.fromNumber);
     plain("TELNYX_MESSAGING_PROFILE_ID", telnyx.messagingProfileId);
+  }
+
+  for (const [name, value] of Object.entries(config.protection.settings)) plain(name, value);
+  if (redis) {
+    plain("REDIS_URL", redis.url);
+    secret("REDIS_PASSWORD", secrets.redisPassword);
+    plain("REDIS_CA_CERT", redis.caCert);
+    secret("PROTECTION_SECRET", secrets.protectionSecret);
   }
   return env;
 }

@@ -14,6 +14,7 @@ import { denoCommand, providerHosts } from "./denoPermissions.js";
 import { gatewayEnv } from "./gatewayEnv.js";
 import { ManagedSecret } from "./managedSecret.js";
 import { NAME_LIMITS, stackNames } from "./naming.js";
+import { SharedState, type RegionalRedis } from "./sharedState.js";
 import type { SourceRevision } from "./sourceRevision.js";
 
 /** The APIs the resources below need. Never disabled on destroy: other workloads in the project may use them.
@@ -25,6 +26,23 @@ export const REQUIRED_APIS = [
   "artifactregistry.googleapis.com",
   "iam.googleapis.com",
 ] as const;
+
+/** The APIs this configuration needs: REQUIRED_APIS, and with `sharedState: redis` Memorystore and Compute Engine
+ * (the VPC, Direct VPC egress), plus Service Networking for a private services access connection. */
+export function requiredApis(config: Pick<GatewayConfig<unknown>, "protection">): string[] {
+  const state = config.protection.sharedState;
+  if (state.kind === "memory") return [...REQUIRED_APIS];
+  return [
+    ...REQUIRED_APIS,
+    "redis.googleapis.com",
+    "compute.googleapis.com",
+    ...(state.redis.connectMode === "PRIVATE_SERVICE_ACCESS" ? ["servicenetworking.googleapis.com"] : []),
+  ];
+}
+
+/** PROTECTION_SECRET, the HMAC key of dedupe and limit keys: the same on every instance of every region, at
+ * least 32 characters (gateway/src/protection/settings.ts); letters and digits, ~286 bits. */
+export const PROTECTION_SECRET_ARGS = { length: 48, special: false } as const satisfies random.RandomPasswordArgs;
 
 /** The generated key travels in the `X-API-Key` header and, comma-separated, in `GATEWAY_API_KEY`: letters,
  * digits, `-` and `_` only (header-safe, no comma), 48 characters (~285 bits). */
@@ -63,6 +81,11 @@ export class SmsGateway extends pulumi.ComponentResource {
   readonly twilioAuthTokenSecret: ManagedSecret | undefined;
   readonly smcClientSecret: ManagedSecret | undefined;
   readonly telnyxApiKeySecret: ManagedSecret | undefined;
+  /** With `sharedState: redis`: the Memorystore instances and their network, the HMAC key, and each region's
+   * AUTH string in Secret Manager. */
+  readonly sharedState: SharedState | undefined;
+  readonly protectionSecret: ManagedSecret | undefined;
+  readonly redisAuthSecrets: Record<string, ManagedSecret>;
   /** Those secrets' pinned version names, by provider. */
   readonly providerSecretVersions: pulumi.Output<Partial<Record<"twilio" | "smc" | "telnyx", string>>>;
   readonly serviceAccount: pulumi.Output<string>;
@@ -77,7 +100,7 @@ export class SmsGateway extends pulumi.ComponentResource {
     const parent = this;
     const names = stackNames(name, config.stack);
 
-    const apis = REQUIRED_APIS.map(
+    const apis = requiredApis(config).map(
       (api) => new gcp.projects.Service(`${name}-${api.split(".")[0]}`, { service: api, disableOnDestroy: false }, { parent }),
     );
 
@@ -121,6 +144,33 @@ export class SmsGateway extends pulumi.ComponentResource {
     this.smcClientSecret = smc && secret("smc-client-secret", smc.clientSecret, [reader]);
     this.telnyxApiKeySecret = telnyx && secret("telnyx-api-key", telnyx.apiKey, [reader]);
 
+    const state = config.protection.sharedState;
+    const region = config.gcpRegion;
+    this.sharedState =
+      state.kind === "redis"
+        ? new SharedState(
+            `${name}-state`,
+            {
+              names,
+              gcpProject: config.gcpProject,
+              regions: [region],
+              redis: state.redis,
+              vpc: state.vpc,
+              deletionProtection: config.deletionProtection,
+              dependsOn: apis,
+            },
+            { parent },
+          )
+        : undefined;
+    this.protectionSecret =
+      this.sharedState &&
+      secret("protection-secret", new random.RandomPassword(`${name}-protection-secret`, PROTECTION_SECRET_ARGS, { parent }).result, [reader]);
+    // Each region's instance has its own AUTH string, hence a secret per region (the region in its id).
+    this.redisAuthSecrets = Object.fromEntries(
+      Object.entries(this.sharedState?.regions ?? {}).map(([r, redis]) => [r, secret(`redis-auth-${r}`, redis.instance.authString, [reader])]),
+    );
+    const redis: RegionalRedis | undefined = this.sharedState?.regions[region];
+
     this.image = config.image
       ? pulumi.output(config.image)
       : buildGatewayImage(
@@ -138,9 +188,16 @@ export class SmsGateway extends pulumi.ComponentResource {
         );
 
     const probe = { httpGet: { path: HEALTH_PATH, port: CONTAINER_PORT } };
-    const readSecrets = [this.acceptedApiKeysSecret, this.twilioAuthTokenSecret, this.smcClientSecret, this.telnyxApiKeySecret].filter(
-      (s): s is ManagedSecret => s !== undefined,
-    );
+    const redisAuth = this.redisAuthSecrets[region];
+    const readSecrets = [
+      this.acceptedApiKeysSecret,
+      this.twilioAuthTokenSecret,
+      this.smcClientSecret,
+      this.telnyxApiKeySecret,
+      this.protectionSecret,
+      redisAuth,
+    ].filter((s): s is ManagedSecret => s !== undefined);
+    const hosts = providerHosts(config.delivery);
     // A new region or name is a new service next to the old one (service names are unique per region), so the
     // default create-before-delete never collides and Mosaic is moved to the new URL before the old one goes.
     this.service = new gcp.cloudrunv2.Service(
@@ -158,12 +215,19 @@ export class SmsGateway extends pulumi.ComponentResource {
           // Mosaic gives up after 3 s; 30 s only bounds a stuck request.
           timeout: "30s",
           scaling: { minInstanceCount: config.minInstances, maxInstanceCount: config.maxInstances },
+          // Direct VPC egress to Memorystore: private addresses through the VPC, the providers as before
+          // (cloud.google.com/run/docs/configuring/vpc-direct-vpc; @pulumi/gcp ServiceTemplateVpcAccess).
+          ...(redis && {
+            vpcAccess: { egress: "PRIVATE_RANGES_ONLY", networkInterfaces: [{ network: redis.network, subnetwork: redis.subnetwork }] },
+          }),
           containers: [
             {
               image: this.image,
               ports: { containerPort: CONTAINER_PORT },
               // The Deno image may reach exactly the providers in use (infra/denoPermissions.ts).
-              ...(config.runtime === "deno" && { args: denoCommand(providerHosts(config.delivery)) }),
+              ...(config.runtime === "deno" && {
+                args: redis ? redis.hostPort.apply((hostPort) => denoCommand([...hosts, hostPort])) : denoCommand(hosts),
+              }),
               envs: gatewayEnv<pulumi.Input<string>>({
                 config,
                 secrets: {
@@ -171,7 +235,10 @@ export class SmsGateway extends pulumi.ComponentResource {
                   twilioAuthToken: this.twilioAuthTokenSecret?.ref,
                   smcClientSecret: this.smcClientSecret?.ref,
                   telnyxApiKey: this.telnyxApiKeySecret?.ref,
+                  redisPassword: redisAuth?.ref,
+                  protectionSecret: this.protectionSecret?.ref,
                 },
+                redis: redis && { url: redis.url, caCert: redis.caCerts },
               }),
               resources: {
                 limits: { cpu: "1", memory: "512Mi" },
@@ -188,7 +255,7 @@ export class SmsGateway extends pulumi.ComponentResource {
       },
       // Cloud Run checks secret access when it deploys a revision: the versions must exist and the grants must
       // have propagated (each ManagedSecret's `ready`) first.
-      { parent, dependsOn: [...readSecrets.flatMap((s) => s.ready), ...apis] },
+      { parent, dependsOn: [...readSecrets.flatMap((s) => s.ready), ...apis, ...(redis?.ready ?? [])] },
     );
 
     this.ready = [this.service];

@@ -66,6 +66,7 @@ describe("parseConfig", () => {
         smc: undefined,
         telnyx: undefined,
       },
+      protection: { sharedState: { kind: "memory" }, settings: {} },
       runtime: "deno",
       image: undefined,
       gatewayPath: "/send-sms",

@@ -9,6 +9,7 @@ const base: GatewayEnvInputs<string> = {
     gcpProject: "proj",
     gatewayPath: "/send-sms",
     concurrency: 80,
+    protection: { sharedState: { kind: "memory" }, settings: {} },
     delivery: {
       provider: "twilio",
       routes: undefined,

@@ -14,6 +14,8 @@ import { HEALTH_PATH } from "../smsGateway.js";
 import { BUILD_INPUTS } from "../sourceRevision.js";
 import { node24 } from "./node24.js";
 import { startGateway } from "../../scripts/sandbox/processes.ts";
+import { makeTestCertificates, onCi, opensslAvailability, redisServerAvailability, startRedisServer } from "../../scripts/redisServer.ts";
+import { denoCommand, providerHosts } from "../denoPermissions.js";
 
 const read = (file: string) => readFileSync(path.join(REPO_ROOT, file), "utf8");
 const NODE_DOCKERFILE = read("gateway/Dockerfile");
@@ -211,6 +213,45 @@ describe("the bundle on the images' runtimes", () => {
       expect(fake.received.length).toBe(before);
     } finally {
       expect((await gateway.stop()).code).toBe(0);
+    }
+  });
+
+  // What Cloud Run runs with sharedState: redis — infra's derived args (infra/denoPermissions.ts) naming the
+  // instance's host:port — against a real redis-server shaped like Memorystore: TLS with its own CA, AUTH.
+  const redisTools = [redisServerAvailability(), opensslAvailability()].find((a) => !a.available);
+  const skipRedis = redisTools !== undefined && !onCi(process.env);
+  if (skipRedis) console.warn(`\n!!! SKIPPED the Deno image's Redis permissions: ${redisTools!.available ? "" : redisTools!.reason}. It runs on CI. !!!\n`);
+  test.skipIf(skipRedis)("the Deno args infra derives for sharedState redis reach a TLS, AUTH Redis: the health body says shared", async () => {
+    if (redisTools && !redisTools.available) throw new Error(`CI must have them: ${redisTools.reason}`);
+    const certificates = makeTestCertificates();
+    const redis = await startRedisServer({ password: "memorystore-auth-string-0123", tls: certificates });
+    const port = await freePort();
+    const twilio = { accountSid: "AC1", authToken: "t", fromNumber: "+1", messagingServiceSid: undefined, useSenderId: false };
+    const [binary, ...args] = denoCommand([...providerHosts({ twilio, smc: undefined, telnyx: undefined }), `127.0.0.1:${redis.port}`]);
+    expect(binary).toBe("deno");
+    const flags = args.map((a) => a.replace("0.0.0.0:8080", `127.0.0.1:${port}`));
+    const gateway = await startServer({ file: DENO, args: flags, cwd: bundle.dist }, {
+      ...gatewayEnv(fake),
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      REDIS_URL: redis.url,
+      REDIS_PASSWORD: "memorystore-auth-string-0123",
+      REDIS_CA_CERT: certificates.caPem,
+      PROTECTION_SECRET: "p".repeat(48),
+    });
+    try {
+      let body: unknown;
+      // The store connects after listening: wait for the state, bounded.
+      for (let i = 0; i < 50; i++) {
+        body = await (await fetch(`http://127.0.0.1:${port}${HEALTH_PATH}`)).json();
+        if ((body as { state?: string }).state === "shared") break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(body).toMatchObject({ status: "ok", state: "shared" });
+    } finally {
+      expect((await gateway.stop()).code).toBe(0);
+      await redis.stop();
+      certificates.remove();
     }
   });
 

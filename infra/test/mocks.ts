@@ -31,6 +31,21 @@ export function mockVersionNumber(secretData: unknown): string {
   return String(2 + (parseInt(createHash("sha256").update(data).digest("hex").slice(0, 6), 16) % 997));
 }
 
+const COMPUTE = "https://www.googleapis.com/compute/v1/projects/test-project";
+
+/** What a Memorystore instance with AUTH and TLS reports: its address, the TLS port, the AUTH string and CA. */
+export function mockRedis(region: string) {
+  const index = Object.keys(REGION_CODES).indexOf(region) + 1;
+  return {
+    host: `10.20.${index}.3`,
+    port: 6378,
+    authString: `redis-auth-string-${region}`,
+    serverCaCerts: [
+      { cert: `-----BEGIN CERTIFICATE-----\nMIIB${region}\n-----END CERTIFICATE-----\n`, serialNumber: "1", sha1Fingerprint: "ab" },
+    ],
+  };
+}
+
 /** Resource states as the real providers would report them after create. */
 export function mockState(type: string, name: string, inputs: Record<string, any>): { id: string; state: Record<string, any> } {
   switch (type) {
@@ -59,6 +74,12 @@ export function mockState(type: string, name: string, inputs: Record<string, any
       return { id: `${name}-id`, state: { ...inputs, result: fakeApiKey(name, inputs.keepers?.generation) } };
     case "gcp:secretmanager/secretIamMember:SecretIamMember":
       return { id: `${inputs.secretId}/${inputs.role}/${inputs.member}`, state: { ...inputs, etag: "BwYAAAAAAAA=" } };
+    case "gcp:compute/network:Network":
+      return { id: `projects/test-project/global/networks/${inputs.name}`, state: { ...inputs, selfLink: `${COMPUTE}/global/networks/${inputs.name}` } };
+    case "gcp:compute/subnetwork:Subnetwork":
+      return { id: `projects/test-project/regions/${inputs.region}/subnetworks/${inputs.name}`, state: inputs };
+    case "gcp:redis/instance:Instance":
+      return { id: `projects/test-project/locations/${inputs.region}/instances/${inputs.name}`, state: { ...inputs, ...mockRedis(inputs.region) } };
     case "command:local:Command":
       return { id: `${name}-id`, state: { ...inputs, stdout: '{"ok":true}', stderr: "" } };
     default:
