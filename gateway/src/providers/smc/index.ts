@@ -12,6 +12,10 @@ import { createTokenCache } from "./token.ts";
  * from the shared cache (token.ts); a send answered 401 refreshes it once and is sent again — nothing was queued.
  * SMC sends from the short or long code configured on the MobileConnect message: routes.ts refuses `from` and
  * `use_sender_id` on smc entries, and the sender choice is ignored here.
+ *
+ * No `lookup` (issue 11): MobileConnect reports on a send only by the `tokenId` its 202 carried
+ * (`GET /sms/v1/messageContact/{messageId}/deliveries/{tokenId}`, PROVIDERS.md); when that answer was lost there is
+ * nothing to ask by, and no endpoint lists sends by number. A repeat falls to ON_UNKNOWN_REPEAT.
  */
 
 export interface SmcProviderOptions extends Partial<RetryDeps> {

@@ -6,7 +6,13 @@ import { classifyTelnyxAnswer } from "./classify.ts";
 
 /**
  * Telnyx over plain HTTP: `POST {TELNYX_API_BASE_URL}/v2/messages`, Bearer key, JSON (developers.telnyx.com,
- * messaging "send-message"). Not the official `telnyx` SDK: bundled it adds ~23 ms of module loading and ~5 MiB
+ * messaging "send-message").
+ *
+ * No `lookup` (issue 11): Telnyx cannot say whether an SMS whose answer was lost went out. Its Messages API reads
+ * one message by the id that answer carried (`GET /v2/messages/{id}`, the only read in telnyx-node's
+ * resources/messages); the detail-record search (`GET /v2/detail_records?filter[record_type]=messaging`) has the
+ * number but no text (MessageDetailRecord: cld, cli, status "after the delivery attempt", no body), so it cannot
+ * tell this OTP from another to the same number. A repeat falls to ON_UNKNOWN_REPEAT. Not the official `telnyx` SDK: bundled it adds ~23 ms of module loading and ~5 MiB
  * to the gateway (7.24.0, measured on Node 20), retries on its own by default, and sits on fetch, which cannot
  * say whether a failed request was written — the one thing failover needs to know.
  */
