@@ -54,7 +54,7 @@ async function main() {
     try {
       const url = `http://127.0.0.1:${gateway.ready.port}${PATH}`;
       const run = (duration: number) =>
-        autocannon({ url, connections: CONNECTIONS, duration, method: "POST", headers: sendHeaders, body: SMS_BODY, timeout: 10 });
+        autocannon({ url, connections: CONNECTIONS, duration, method: "POST", headers: sendHeaders, body: SMS_BODY, idReplacement: true, timeout: 10 });
       await run(WARM_SECONDS);
       const r = await run(seconds);
       requests = r["2xx"];

@@ -90,7 +90,7 @@ async function load(
   url: string,
   opts: { connections: number; duration?: number; amount?: number; method?: string; headers?: Record<string, string>; body?: string },
 ) {
-  return autocannon({ url, timeout: 10, method: "POST", headers: sendHeaders, body: SMS_BODY, ...opts });
+  return autocannon({ url, timeout: 10, method: "POST", headers: sendHeaders, body: SMS_BODY, idReplacement: true, ...opts });
 }
 
 // ---- cold start ----------------------------------------------------------------------------------------------

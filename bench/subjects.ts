@@ -4,11 +4,13 @@
  * CONCURRENCY) and a fake Twilio of its own, and answers Mosaic's POST.
  *
  * Adding a row for a feature of the send path = adding a gateway variant below: the same bundle with a different
- * environment, e.g. (names as the delivery-policy and protection work define them)
+ * environment, e.g.
  *
  *   { id: "gateway-route", label: "… with SMS_ROUTES, one route", env: () => ({ SMS_ROUTES: "…" }) },
- *   { id: "gateway-protect-redis", label: "… with dedupe + limits on Redis", needs: ["redis"],
- *     env: (ctx) => ({ PROTECTION_STORE: "redis", REDIS_URL: ctx.redisUrl! }) },
+ *
+ * The protection rows (issue 11): the default (dedupe and limits in memory), protection off, and on Redis. Every
+ * request is a new SMS (fixtures.ts SMS_BODY) and the limits count but are never reached (LIMITS_NEVER_REACHED),
+ * so all three do the baselines' work: the difference between them is what dedupe and the limits cost.
  *
  * A variant is measured exactly like the gateway (CPU per request, throughput, added latency, pool bound) and held
  * to the same targets; `needs: ["redis"]` makes the bench start one throwaway `redis-server` (bench/lib/redis.ts)
@@ -52,8 +54,25 @@ export interface GatewayVariant {
   context?: boolean;
 }
 
+/** The HMAC key the Redis rows share (every instance of a deployment must have the same). */
+const BENCH_PROTECTION_SECRET = "bench-protection-secret-0123456789abcdef";
+
 export const GATEWAY_VARIANTS: GatewayVariant[] = [
-  { id: "gateway", label: "the gateway, every check on (API key, deadline, body limit, E.164, access log)" },
+  {
+    id: "gateway",
+    label: "the gateway, every check on (API key, deadline, body limit, E.164, access log), protection in memory (the default)",
+  },
+  {
+    id: "gateway-protect-off",
+    label: "… protection off (DEDUPE_WINDOW_S=0, no limits)",
+    env: () => ({ DEDUPE_WINDOW_S: "0", RATE_LIMIT_PER_NUMBER: "off", RATE_LIMIT_PER_PREFIX: "off" }),
+  },
+  {
+    id: "gateway-protect-redis",
+    label: "… protection on Redis (a local redis-server)",
+    needs: ["redis"],
+    env: (ctx) => ({ REDIS_URL: ctx.redisUrl!, PROTECTION_SECRET: BENCH_PROTECTION_SECRET }),
+  },
   {
     id: "gateway-log",
     label: "the gateway with SMS_PROVIDER=log (no provider call: its own HTTP, checks and logging)",

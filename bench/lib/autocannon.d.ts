@@ -10,6 +10,8 @@ declare module "autocannon" {
     method?: string;
     headers?: Record<string, string>;
     body?: string;
+    /** Replace every `[<id>]` in the body with a new id per request. */
+    idReplacement?: boolean;
   }
   interface Histogram {
     average: number;
