@@ -165,14 +165,20 @@ for (const entry of Object.keys(ENTRIES) as Entry[]) {
       smc: await startFakeSmc({ clientId: "deno-smc-client", clientSecret: SMC_SECRET, messageId: "MzA6Nzg6MA" }),
     };
     const gateways: DenoGateway[] = [];
-    try {
-      const gw = await startGateway(env(fakes, false), entry);
-      gateways.push(gw);
-      // The first send loads the Twilio SDK (production loads it 250 ms after listening). On a loaded machine that
-      // can outlast Twilio's share of this suite's deadline, and the chain would rightly fail over to Telnyx: load
-      // it with an uncounted send first, as a running instance has.
-      const warm = await post(gw);
+    /**
+     * A gateway that has sent once. Its first send loads the Twilio SDK (production loads it 250 ms after
+     * listening); on a loaded machine that can outlast Twilio's share of this suite's deadline, and the chain would
+     * rightly fail over to Telnyx. An uncounted first send loads it, as a running instance has.
+     */
+    const started = async (environment: Record<string, string>): Promise<DenoGateway> => {
+      const gateway = await startGateway(environment, entry);
+      gateways.push(gateway);
+      const warm = await post(gateway);
       if (warm.status !== 200) throw new Error(`warm-up send answered ${warm.status}`);
+      return gateway;
+    };
+    try {
+      const gw = await started(env(fakes, false));
       for (const step of STEPS) {
         await t.step(step.name, async () => {
           reset(fakes);
@@ -201,8 +207,7 @@ for (const entry of Object.keys(ENTRIES) as Entry[]) {
         assertEquals(fakes.smc.sends.filter((s) => s.answeredWith === 202).length, 50, "accepted sends");
       });
 
-      const failover = await startGateway(env(fakes, true), entry);
-      gateways.push(failover);
+      const failover = await started(env(fakes, true));
       await t.step("FAILOVER_ON_UNKNOWN: Twilio answers 500 → Telnyx sends", async () => {
         reset(fakes);
         fakes.twilio.enqueue({ kind: "error", status: 500, code: 20500 });
