@@ -14,7 +14,8 @@ import { startFakeTwilio, type FakeTwilio } from "../scripts/emulators/twilio.ts
 const count = Number(process.argv[2] ?? 1);
 const latencyMs = Number(process.argv[3] ?? 0);
 const fakes: FakeTwilio[] = [];
-for (let i = 0; i < count; i++) fakes.push(await startFakeTwilio({ latencyMs }));
+// No status callbacks: a send's cost is measured, not the receipts' (gateway-receipts only names a StatusCallback).
+for (let i = 0; i < count; i++) fakes.push(await startFakeTwilio({ latencyMs, statusCallbacks: false }));
 
 const ROUTE = /^\/(stats|reset|latency)\/(\d+)(?:\/(\d+))?$/;
 const control = http.createServer((req, res) => {

@@ -483,12 +483,19 @@ async function main() {
   const seconds = (Date.now() - started) / 1000;
   const busy = Math.max(loadBefore[0]!, loadAfter[0]!) > m.cores * 0.5;
   const compared = subjects.find((x) => x.id === "gateway-compared");
+  // Every gateway variant measured (e.g. `--only gateway-receipts`), each paired with the compared bundle.
   const compareNote = compared
-    ? `The gateway / the compared bundle, CPU per request, median of per-round ratios: ${RUNTIMES.map(
-        (rt) => `${label(rt)} ${fmt(pairedRatio(s(rt, "gateway")!.cpuMs, s(rt, compared.id)!.cpuMs), 3)}×`,
-      ).join(", ")} (per round: ${RUNTIMES.map(
-        (rt) => s(rt, "gateway")!.cpuMs.map((x, i) => fmt(x / s(rt, compared.id)!.cpuMs[i]!, 2)).join(" "),
-      ).join(" | ")}).\n`
+    ? subjects
+        .filter((x) => x.role === "gateway")
+        .map(
+          (g) =>
+            `${g.id} / the compared bundle, CPU per request, median of per-round ratios: ${RUNTIMES.map(
+              (rt) => `${label(rt)} ${fmt(pairedRatio(s(rt, g.id)!.cpuMs, s(rt, compared.id)!.cpuMs), 3)}×`,
+            ).join(", ")} (per round: ${RUNTIMES.map(
+              (rt) => s(rt, g.id)!.cpuMs.map((x, i) => fmt(x / s(rt, compared.id)!.cpuMs[i]!, 2)).join(" "),
+            ).join(" | ")}).\n`,
+        )
+        .join("")
     : "";
   const loadNote =
     `Load average (1/5/15 min) at start ${loadBefore.map((l) => fmt(l, 1)).join(" / ")}, at end ${loadAfter.map((l) => fmt(l, 1)).join(" / ")} ` +

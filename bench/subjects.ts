@@ -74,6 +74,13 @@ export const GATEWAY_VARIANTS: GatewayVariant[] = [
     env: (ctx) => ({ REDIS_URL: ctx.redisUrl!, PROTECTION_SECRET: BENCH_PROTECTION_SECRET }),
   },
   {
+    id: "gateway-receipts",
+    label: "… delivery receipts on (PUBLIC_BASE_URL: a StatusCallback on every send)",
+    // How deployments run (infra sets PUBLIC_BASE_URL). The URL is never called: the bench's fake Twilios send
+    // no callbacks (bench/fakeTwilioProcess.ts).
+    env: () => ({ PUBLIC_BASE_URL: "https://sms-gateway.example" }),
+  },
+  {
     id: "gateway-log",
     label: "the gateway with SMS_PROVIDER=log (no provider call: its own HTTP, checks and logging)",
     env: () => ({ SMS_PROVIDER: "log" }),

@@ -39,7 +39,7 @@ export function bundleCommand(runtime: Runtime, dir = path.join(REPO_ROOT, "dist
 export function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (!/^(TWILIO_|TELNYX_|SMC_|FAILOVER_ON_UNKNOWN$|GATEWAY_|MOSAIC_|SMS_|GOOGLE_|NODE_OPTIONS$)/.test(k)) env[k] = v;
+    if (!/^(TWILIO_|TELNYX_|SMC_|FAILOVER_ON_UNKNOWN$|GATEWAY_|MOSAIC_|SMS_|GOOGLE_|NODE_OPTIONS$|PUBLIC_BASE_URL$|OTP_VALIDITY_S$)/.test(k)) env[k] = v;
   }
   return { ...env, ...overrides };
 }

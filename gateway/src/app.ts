@@ -7,11 +7,14 @@ import type { AttemptRecord } from "./delivery/chain.ts";
 import { maskPhone } from "./phone.ts";
 import type { StoreState } from "./protection/store.ts";
 import type { ProviderName } from "./providers/provider.ts";
+import { createReceiptRoutes } from "./receipts/routes.ts";
+import { receiptSettings, type ReceiptConfig } from "./receipts/settings.ts";
 import { sendLogLine, sendOutcome, verdictError, type Sender, type SendReport } from "./send.ts";
 import { parseSmsRequest } from "./smsRequest.ts";
 
 export interface AppDeps {
-  config: Pick<GatewayConfig, "path" | "apiKeys" | "sendTimeoutMs" | "projectId">;
+  /** The receipt settings are optional here: without them no receipt endpoint is mounted. */
+  config: Pick<GatewayConfig, "path" | "apiKeys" | "sendTimeoutMs" | "projectId"> & Partial<ReceiptConfig>;
   /** One send: route and attempt chain (send.ts). */
   send: Sender;
   logger: Logger;
@@ -159,6 +162,28 @@ export function createApp({ config, send, logger, now = Date.now, protectionStat
   app.get([...HEALTH_PATHS], (_req, res) => {
     res.json({ status: "ok", ...(protectionState && { state: protectionState() }) });
   });
+
+  // Delivery receipts: not behind X-API-Key (providers cannot send it) nor the send deadline, but behind each
+  // provider's signature (receipts/routes.ts). Only the providers whose receipts can be verified get a route, and
+  // with none the router is not mounted at all: an empty Express router hands every request on through a
+  // setImmediate (router 2.x, "no more matching layers"), which made each send cost ~1.5× the CPU on Deno
+  // (npm run bench -- --compare).
+  const receipts = receiptSettings({
+    publicBaseUrl: config.publicBaseUrl,
+    twilio: config.twilio,
+    telnyxPublicKey: config.telnyxPublicKey,
+  });
+  if (receipts.twilio.enabled || receipts.telnyx.enabled) {
+    app.use(
+      createReceiptRoutes({
+        logger,
+        now,
+        publicBaseUrl: receipts.publicBaseUrl,
+        ...(receipts.twilio.enabled && { twilio: { authToken: receipts.twilio.authToken } }),
+        ...(receipts.telnyx.enabled && { telnyx: { publicKey: receipts.telnyx.publicKey } }),
+      }),
+    );
+  }
 
   function requireApiKey(req: Request, res: Response, next: NextFunction): void {
     if (verifyApiKey(req.get("X-API-Key"))) next();

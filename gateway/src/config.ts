@@ -12,6 +12,8 @@ import {
 import { isAlphanumericSender, NO_ALPHANUMERIC_SENDER, senderKind } from "./delivery/senderRules.ts";
 import { parseProtectionSettings, type ProtectionSettings } from "./protection/settings.ts";
 import type { ProviderName } from "./providers/provider.ts";
+import { RECEIPTS_PREFIX } from "./receipts/receipt.ts";
+import { telnyxPublicKeyProblem } from "./receipts/telnyx.ts";
 
 /**
  * The gateway's whole configuration, parsed once from the environment at startup (see main.ts).
@@ -88,6 +90,16 @@ export interface GatewayConfig {
   projectId: string | undefined;
   /** Duplicate suppression, abuse limits and where their state lives (protection/settings.ts, issue 11). */
   protection: ProtectionSettings;
+  /**
+   * PUBLIC_BASE_URL: the gateway's origin as providers call it (the Cloud Run service URL or the load balancer's
+   * domain), without a trailing slash. Delivery receipts need it: providers are given `{origin}/receipts/…`, and
+   * Twilio signs that URL, not the one the container sees. Undefined: no StatusCallback, no Telnyx webhook_url.
+   */
+  publicBaseUrl: string | undefined;
+  /** OTP_VALIDITY_S: how long an OTP is worth delivering; Twilio drops a message still queued after it. */
+  otpValiditySeconds: number;
+  /** TELNYX_PUBLIC_KEY: the base64 Ed25519 key that verifies Telnyx's webhooks; Telnyx receipts are off without it. */
+  telnyxPublicKey: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -146,6 +158,12 @@ export const DRAIN_TIMEOUT_MS = 8000;
 export const HEALTH_PATHS = ["/health", "/healthz"] as const;
 /** Below this no provider attempt has time to finish: every send would be refused as out of time. */
 const MIN_SEND_TIMEOUT_MS = 500;
+/**
+ * OTP_VALIDITY_S's default and bounds: Twilio's ValidityPeriod accepts 1–36000 s (twilio_api_v2010.json, Messages
+ * create, `ValidityPeriod`). 600 s is a common OTP lifetime; an OTP that arrives after it expired is worse than none.
+ */
+export const DEFAULT_OTP_VALIDITY_S = 600;
+const MAX_OTP_VALIDITY_S = 36_000;
 
 const EnvSchema = z.object({
   PORT: integer("PORT", 0, 65535, 8080),
@@ -164,6 +182,10 @@ const EnvSchema = z.object({
       z.optional(
         z.string().check(
           z.regex(/^\/[A-Za-z0-9._~\-/]*$/, "GATEWAY_PATH must start with / and use URL path characters only"),
+          z.refine(
+            (path: string) => !isReceiptPath(path),
+            `GATEWAY_PATH must not be under ${RECEIPTS_PREFIX}/: the delivery receipt endpoints live there`,
+          ),
         ),
       ),
       z.transform((v: string | undefined) => v ?? "/send-sms"),
@@ -177,6 +199,8 @@ const EnvSchema = z.object({
     `a send accepted just before SIGTERM must be answered inside the ${DRAIN_TIMEOUT_MS / 1000} s drain`,
   ),
   CONCURRENCY: integer("CONCURRENCY", 1, 1000, 80),
+  PUBLIC_BASE_URL: optional,
+  OTP_VALIDITY_S: integer("OTP_VALIDITY_S", 1, MAX_OTP_VALIDITY_S, DEFAULT_OTP_VALIDITY_S, "Twilio's ValidityPeriod range"),
   SMS_PROVIDER: z.pipe(
     optional,
     z.pipe(
@@ -207,6 +231,7 @@ const EnvSchema = z.object({
   TELNYX_API_KEY: optional,
   TELNYX_FROM_NUMBER: optional,
   TELNYX_MESSAGING_PROFILE_ID: optional,
+  TELNYX_PUBLIC_KEY: optional,
   TELNYX_API_BASE_URL: optional,
 });
 
@@ -252,6 +277,33 @@ export function secretSafeUrlProblem(raw: string): string | undefined {
   }
   if (url.username || url.password) return "must not carry credentials";
   return undefined;
+}
+
+/**
+ * PUBLIC_BASE_URL: an origin (scheme, host, port) that providers can reach. https, or http on loopback only (the
+ * sandbox and tests): secretSafeUrlProblem's rule, since a callback URL that leaks into plain http could be
+ * rewritten on the way. A path is refused rather than kept: the receipt paths are appended to the origin, and a
+ * prefix the container never sees would make every Twilio signature check fail.
+ */
+function parsePublicBaseUrl(raw: string | undefined, problems: string[]): string | undefined {
+  if (raw === undefined) return undefined;
+  const problem = secretSafeUrlProblem(raw);
+  if (problem !== undefined) {
+    problems.push(`PUBLIC_BASE_URL ${problem}`);
+    return undefined;
+  }
+  const url = new URL(raw);
+  if (url.pathname !== "/" || url.search !== "" || url.hash !== "" || /[?#]/.test(raw)) {
+    problems.push("PUBLIC_BASE_URL must be an origin only, e.g. https://sms.example.com (no path, query or fragment)");
+    return undefined;
+  }
+  return url.origin;
+}
+
+/** Express matches paths case-insensitively: so does this check. */
+function isReceiptPath(path: string): boolean {
+  const normal = path.toLowerCase().replace(/\/+$/, "");
+  return normal === RECEIPTS_PREFIX || normal.startsWith(`${RECEIPTS_PREFIX}/`);
 }
 
 function parseBaseUrl(name: string, raw: string | undefined, fallback: string, problems: string[]): string {
@@ -467,6 +519,9 @@ export function parseConfig(env: Record<string, string | undefined>): GatewayCon
   };
   if (routes) crossCheck(routes, settings, problems);
   const protection = parseProtectionSettings(env, problems);
+  const publicBaseUrl = parsePublicBaseUrl(e0.PUBLIC_BASE_URL, problems);
+  const keyProblem = e0.TELNYX_PUBLIC_KEY === undefined ? undefined : telnyxPublicKeyProblem(e0.TELNYX_PUBLIC_KEY);
+  if (keyProblem !== undefined) problems.push(keyProblem);
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const e = result.data;
   return {
@@ -482,5 +537,8 @@ export function parseConfig(env: Record<string, string | undefined>): GatewayCon
     ...settings,
     projectId: e.GOOGLE_CLOUD_PROJECT,
     protection,
+    publicBaseUrl,
+    otpValiditySeconds: e.OTP_VALIDITY_S,
+    telnyxPublicKey: e.TELNYX_PUBLIC_KEY,
   };
 }

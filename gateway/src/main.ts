@@ -12,6 +12,7 @@ import { createProtectionKeys } from "./protection/keys.ts";
 import { createLimits } from "./protection/limits.ts";
 import { openStore } from "./protection/store.ts";
 import { createProviders } from "./providers/registry.ts";
+import { receiptsStartupLine } from "./receipts/settings.ts";
 import { runtimeVersion, unverifiedDenoWarning } from "./runtime.ts";
 import { createSender } from "./send.ts";
 import { serve } from "./server.ts";
@@ -35,6 +36,8 @@ const { providers, warmUp: warmUpProviders, close: closeProviders } = createProv
 if (providers.has("log")) {
   logger.warn("SMS_PROVIDER=log: SMS are logged (redacted) and NOT delivered; for development only");
 }
+const receipts = receiptsStartupLine(config, [...providers.keys()]);
+logger.log(receipts.severity, receipts.message, receipts.fields);
 // Redis (REDIS_URL): waits up to 2 s for the first connection, else starts degraded and keeps reconnecting.
 const store = await openStore(config.protection.store, { logger });
 const keys = createProtectionKeys(config.protection.secret);

@@ -175,3 +175,78 @@ describe("parseConfig", () => {
     expect(err!.message).not.toContain(secret.slice(0, 8));
   });
 });
+
+describe("parseConfig: delivery receipt settings", () => {
+  const KEY_32_BYTES = Buffer.alloc(32, 7).toString("base64");
+
+  it("defaults: no public base URL, no Telnyx key, OTPs valid 600 s", () => {
+    expect(parseConfig(base)).toMatchObject({ publicBaseUrl: undefined, telnyxPublicKey: undefined, otpValiditySeconds: 600 });
+  });
+
+  it.each([
+    ["https://sms-gateway-abc123-uc.a.run.app", "https://sms-gateway-abc123-uc.a.run.app"],
+    ["https://sms-gateway-abc123-uc.a.run.app/", "https://sms-gateway-abc123-uc.a.run.app"],
+    ["https://SMS.Example.com:443", "https://sms.example.com"],
+    ["https://sms.example.com:8443", "https://sms.example.com:8443"],
+    ["http://127.0.0.1:41234", "http://127.0.0.1:41234"],
+  ])("PUBLIC_BASE_URL %s → %s", (raw, origin) => {
+    expect(parseConfig({ ...base, PUBLIC_BASE_URL: raw }).publicBaseUrl).toBe(origin);
+  });
+
+  it.each([
+    ["http://sms.example.com", "PUBLIC_BASE_URL must be an https URL (http is accepted only on loopback)"],
+    ["https://user:pw@sms.example.com", "PUBLIC_BASE_URL must not carry credentials"],
+    ["sms.example.com", "PUBLIC_BASE_URL is not a URL"],
+    ["https://sms.example.com/gateway", "PUBLIC_BASE_URL must be an origin only"],
+    ["https://sms.example.com/?x=1", "PUBLIC_BASE_URL must be an origin only"],
+    ["https://sms.example.com/#", "PUBLIC_BASE_URL must be an origin only"],
+  ])("PUBLIC_BASE_URL %s is refused", (raw, problem) => {
+    const problems = problemsOf({ ...base, PUBLIC_BASE_URL: raw });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(problem);
+    expect(problems[0]).not.toContain("pw@");
+  });
+
+  it.each([["1", 1], ["36000", 36_000], [" 300 ", 300]])("OTP_VALIDITY_S %s → %d", (raw, seconds) => {
+    expect(parseConfig({ ...base, OTP_VALIDITY_S: raw }).otpValiditySeconds).toBe(seconds);
+  });
+
+  it.each(["0", "36001", "10m", "-5", "1.5"])("OTP_VALIDITY_S %s is refused with Twilio's range", (raw) => {
+    expect(problemsOf({ ...base, OTP_VALIDITY_S: raw })).toEqual([
+      "OTP_VALIDITY_S must be a whole number from 1 to 36000 (Twilio's ValidityPeriod range)",
+    ]);
+  });
+
+  it("TELNYX_PUBLIC_KEY: the base64 of 32 bytes, as Telnyx shows it", () => {
+    expect(parseConfig({ ...base, TELNYX_PUBLIC_KEY: ` ${KEY_32_BYTES} ` }).telnyxPublicKey).toBe(KEY_32_BYTES);
+  });
+
+  it.each([
+    ["not base64", "not-a-key!"],
+    ["31 bytes", Buffer.alloc(31, 7).toString("base64")],
+    ["a PEM key", `-----BEGIN PUBLIC KEY-----${KEY_32_BYTES}`],
+  ])("TELNYX_PUBLIC_KEY as %s is refused, without repeating it", (_label, raw) => {
+    const problems = problemsOf({ ...base, TELNYX_PUBLIC_KEY: raw });
+    expect(problems).toEqual([expect.stringContaining("TELNYX_PUBLIC_KEY must be the base64 Ed25519 public key")]);
+    expect(problems[0]).not.toContain(raw);
+  });
+
+  it.each(["/receipts/twilio", "/receipts/telnyx/", "/receipts", "/receipts/", "/RECEIPTS/Twilio", "/receipts/other/path"])(
+    "GATEWAY_PATH %s is refused: the receipt endpoints live there",
+    (path) => {
+      expect(problemsOf({ ...base, GATEWAY_PATH: path })).toEqual([
+        "GATEWAY_PATH must not be under /receipts/: the delivery receipt endpoints live there",
+      ]);
+    },
+  );
+
+  it.each(["/receiptsx", "/sms/receipts/twilio", "/receipt"])("GATEWAY_PATH %s is accepted", (path) => {
+    expect(parseConfig({ ...base, GATEWAY_PATH: path }).path).toBe(path);
+  });
+
+  it("names every receipt problem at once, beside the others", () => {
+    const problems = problemsOf({ ...base, PUBLIC_BASE_URL: "http://sms.example.com", OTP_VALIDITY_S: "0", TELNYX_PUBLIC_KEY: "x", GATEWAY_PATH: "/receipts/x", PORT: "x" });
+    expect(problems.map((p) => p.split(" ")[0])).toEqual(expect.arrayContaining(["PUBLIC_BASE_URL", "OTP_VALIDITY_S", "TELNYX_PUBLIC_KEY", "GATEWAY_PATH", "PORT"]));
+    expect(problems).toHaveLength(5);
+  });
+});

@@ -17,6 +17,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { TwilioConfig } from "../src/config.ts";
+import type { TwilioProviderOptions } from "../src/providers/twilio/index.ts";
 import { createApp } from "../src/app.ts";
 import { singleRoute } from "../src/delivery/routes.ts";
 import { createLogger } from "../src/log.ts";
@@ -113,9 +114,9 @@ function prismConfig(overrides: Partial<TwilioConfig> = {}): TwilioConfig {
   return twilioConfig(prismUrl, overrides);
 }
 
-function sendOnce(config: TwilioConfig, to = TO) {
+function sendOnce(config: TwilioConfig, to = TO, options: Omit<TwilioProviderOptions, "transport"> = {}) {
   const transport = createHttpTransport({ maxSockets: 4 });
-  const provider = createTwilioProvider(config, { transport });
+  const provider = createTwilioProvider(config, { transport, ...options });
   const destination = parseE164(to);
   if (!destination) throw new Error(`test setup: ${to} is not E.164`);
   const controller = new AbortController();
@@ -150,6 +151,13 @@ describe("Twilio SDK sends pass Prism's validation of Twilio's OpenAPI spec", ()
     const result = await sendOnce(config());
     // Prism answers the spec's example resource.
     expect(result).toEqual({ kind: "sent", id: expect.stringMatching(/^SM[0-9a-fA-F]{32}$/) });
+    await settled(() => expect(verdicts()).toEqual({ passed: before.passed + 1, failed: before.failed }));
+  });
+
+  it("with receipts on, StatusCallback (the public receipt URL) and ValidityPeriod pass too", async () => {
+    const before = verdicts();
+    const result = await sendOnce(prismConfig(), TO, { statusCallbackBaseUrl: "https://sms-gateway-abc123-uc.a.run.app", validityPeriodS: 600 });
+    expect(result).toMatchObject({ kind: "sent" });
     await settled(() => expect(verdicts()).toEqual({ passed: before.passed + 1, failed: before.failed }));
   });
 
@@ -257,6 +265,14 @@ describe("Prism's validation is on: requests that break the spec are refused", (
     const config = prismConfig({ sender: { kind: "messagingService", messagingServiceSid: "MG123" } });
     expect(await sendOnce(config)).toMatchObject({ kind: "provider_rejected" });
     await settled(() => expect(prismLog).toContain('MessagingServiceSid must match pattern "^MG[0-9a-fA-F]{32}$"'));
+  });
+
+  it.each([
+    ["a StatusCallback that is not a URI", { statusCallbackBaseUrl: "not a url" }, "StatusCallback must match format \"uri\""],
+    ["a ValidityPeriod that is not an integer", { validityPeriodS: 1.5 }, "ValidityPeriod must be integer"],
+  ])("the receipt parameters are checked too: %s is refused", async (_label, options, message) => {
+    expect(await sendOnce(prismConfig(), TO, options)).toMatchObject({ kind: "provider_rejected" });
+    await settled(() => expect(prismLog).toContain(message));
   });
 
   it("a request without credentials is refused with 401 (Basic auth is part of the spec)", async () => {

@@ -13,6 +13,8 @@ import type { DedupeSettings, LimitSettings } from "../src/protection/settings.t
 import { NO_LIMITS } from "./protection/harness.ts";
 import type { ProtectionStore } from "../src/protection/store.ts";
 import type { SmsProvider } from "../src/providers/provider.ts";
+import type { ReceiptConfig } from "../src/receipts/settings.ts";
+import { createProviders } from "../src/providers/registry.ts";
 import { createHttpTransport, type HttpTransport, type HttpTransportOptions } from "../src/providers/transport.ts";
 import { createTwilioProvider } from "../src/providers/twilio/index.ts";
 import { createSender } from "../src/send.ts";
@@ -76,6 +78,8 @@ export async function startTestGateway(options: {
   limits?: ConnectionLimits;
   /** Default: no protection (every request sends, nothing counted) and no `state` in /healthz. */
   protection?: TestProtection;
+  /** The receipt endpoints' settings (PUBLIC_BASE_URL, Twilio's auth, TELNYX_PUBLIC_KEY); default none mounted. */
+  receipts?: Partial<ReceiptConfig>;
 }): Promise<TestGateway> {
   const logs: string[] = [];
   const logger = createLogger((line) => logs.push(line));
@@ -111,6 +115,7 @@ export async function startTestGateway(options: {
       apiKeys: [API_KEY, SECOND_KEY],
       sendTimeoutMs: options.sendTimeoutMs ?? 2500,
       projectId: options.projectId,
+      ...options.receipts,
     },
     send,
     logger,
@@ -124,6 +129,28 @@ export async function startTestGateway(options: {
       await server.shutdown();
       transport.close();
       if (store && !p?.store) await store.close();
+    },
+  };
+}
+
+/**
+ * The gateway as main.ts wires it — parseConfig(env) → the provider registry → send → app — on 127.0.0.1:0 in
+ * this process, logs in memory: what a configuration does end to end, without a child process. Without the
+ * protection layer (dedupe would answer a test's repeated OTP from its record): its suites are in protection/.
+ */
+export async function startGatewayFromEnv(env: Record<string, string>): Promise<TestGateway> {
+  const logs: string[] = [];
+  const logger = createLogger((line) => logs.push(line));
+  const config = parseConfig({ GATEWAY_API_KEY: API_KEY, ...env });
+  const { providers, close } = createProviders(config, logger);
+  const send = createSender({ table: config.routes, providers, failoverOnUnknown: config.failoverOnUnknown, now: Date.now });
+  const server = await serve(createApp({ config, send, logger }), { port: 0, host: "127.0.0.1", logger });
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    logs,
+    async close() {
+      await server.shutdown();
+      close();
     },
   };
 }

@@ -51,6 +51,20 @@ describe("Telnyx provider", () => {
     ]);
   });
 
+  it("with receipts on, each message names the gateway's receipt endpoint as its webhook_url", async () => {
+    // Nothing listens there: the fake's webhooks fail on loopback (the receipts tests cover their arrival).
+    const webhookUrl = `http://127.0.0.1:${await closedPort()}/receipts/telnyx`;
+    const provider = createTelnyxProvider(config(fake.url), { transport, webhookUrl });
+    await provider.attempt(sms(), ctx());
+    await provider.attempt(sms("+447911123456"), ctx());
+    expect(fake.received.map((r) => r.webhookUrl)).toEqual([webhookUrl, webhookUrl]);
+    await fake.webhooksSettled();
+    expect(fake.webhooks.map((w) => [w.url, w.eventType, w.answeredWith])).toEqual([
+      [webhookUrl, "message.sent", "error"],
+      [webhookUrl, "message.sent", "error"],
+    ]);
+  });
+
   it.each<[string, AttemptContext["sender"], Partial<TelnyxConfig>, { from: string | null; messagingProfileId: string | null }]>([
     ["the route's from overrides the default", { from: "+14155550199" }, {}, { from: "+14155550199", messagingProfileId: null }],
     ["a profile goes with every message", {}, { messagingProfileId: PROFILE }, { from: "+14155550111", messagingProfileId: PROFILE }],

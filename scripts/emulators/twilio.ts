@@ -118,6 +118,8 @@ export interface FakeTwilioOptions {
   callbackDelayMs?: number;
   /** How long a created Message stays `queued` with no `date_sent` (default 0: sent as soon as it is created). */
   queueMs?: number;
+  /** false: never send status callbacks (the bench measures sends, not receipts). Default true. */
+  statusCallbacks?: boolean;
 }
 
 export type ReceiptOutcome = { status: "delivered" } | { status: "undelivered" | "failed"; errorCode: number };
@@ -429,7 +431,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
           json(201, message);
           const callbackUrl = form.get("StatusCallback");
           const token = options.authToken ?? (username === match[1] ? credentials.password : undefined);
-          if (callbackUrl && token) {
+          if (callbackUrl && token && options.statusCallbacks !== false) {
             // After the 201 is on the wire, as with Twilio: a receipt never overtakes the answer to its send.
             const sending = new Promise<void>((resolve) => res.once("close", resolve))
               .then(() => sendReceipts(callbackUrl, token, message))

@@ -1,6 +1,7 @@
 import type { GatewayConfig } from "../config.ts";
 import { providersIn } from "../delivery/routes.ts";
 import type { Logger } from "../log.ts";
+import { receiptSettings } from "../receipts/settings.ts";
 import { createLogProvider } from "./log.ts";
 import type { SmsProvider, ProviderName } from "./provider.ts";
 import { createSmcProvider } from "./smc/index.ts";
@@ -13,9 +14,20 @@ type Factory = (config: GatewayConfig, deps: { transport: HttpTransport; logger:
 /** One line per provider: adding one means a module behind SmsProvider and an entry here. */
 const FACTORIES: Record<ProviderName, Factory> = {
   // config.ts parsed the settings of every provider the routes name: the `!` holds by construction.
-  twilio: (config, { transport }) => createTwilioProvider(config.twilio!, { transport }),
+  // Receipts: the callback URLs go on a send only when the endpoint they name is mounted (receipts/settings.ts).
+  twilio: (config, { transport }) => {
+    const receipts = receiptSettings(config).twilio;
+    return createTwilioProvider(config.twilio!, {
+      transport,
+      validityPeriodS: config.otpValiditySeconds,
+      statusCallbackBaseUrl: receipts.enabled ? receipts.publicBaseUrl : undefined,
+    });
+  },
   smc: (config, { transport }) => createSmcProvider(config.smc!, { transport }),
-  telnyx: (config, { transport }) => createTelnyxProvider(config.telnyx!, { transport }),
+  telnyx: (config, { transport }) => {
+    const receipts = receiptSettings(config).telnyx;
+    return createTelnyxProvider(config.telnyx!, { transport, webhookUrl: receipts.enabled ? receipts.webhookUrl : undefined });
+  },
   log: (_config, { logger }) => createLogProvider(logger),
 };
 

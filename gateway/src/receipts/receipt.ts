@@ -1,6 +1,9 @@
 import { EVENT_FIELD, LOG_EVENTS, RECEIPT_FIELDS, UNKNOWN_COUNTRY, type ReceiptStatus } from "../logEvents.ts";
 import { maskPhone, parseE164 } from "../phone.ts";
 
+/** Every receipt endpoint lives under this path; GATEWAY_PATH may not (config.ts). */
+export const RECEIPTS_PREFIX = "/receipts";
+
 /** One verified delivery receipt, normalised across providers. Holds no message text and no full number. */
 export interface Receipt {
   provider: "twilio" | "telnyx";

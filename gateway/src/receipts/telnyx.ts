@@ -15,10 +15,10 @@
 import { createPublicKey, verify, type KeyObject } from "node:crypto";
 import { GatewayError } from "../errors.ts";
 import type { ReceiptStatus } from "../logEvents.ts";
-import { describeDestination, type CallbackResult } from "./receipt.ts";
+import { describeDestination, RECEIPTS_PREFIX, type CallbackResult } from "./receipt.ts";
 import type { ReplayCache } from "./replayCache.ts";
 
-export const TELNYX_RECEIPT_PATH = "/receipts/telnyx";
+export const TELNYX_RECEIPT_PATH = `${RECEIPTS_PREFIX}/telnyx`;
 /** Telnyx's documented tolerance, applied both ways (a timestamp from the future is as suspect as an old one). */
 export const TELNYX_TOLERANCE_S = 300;
 

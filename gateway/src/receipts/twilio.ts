@@ -26,10 +26,10 @@
 import { validateRequest } from "twilio/lib/webhooks/webhooks.js";
 import { GatewayError } from "../errors.ts";
 import type { ReceiptStatus } from "../logEvents.ts";
-import { describeDestination, type CallbackResult } from "./receipt.ts";
+import { describeDestination, RECEIPTS_PREFIX, type CallbackResult } from "./receipt.ts";
 import type { ReplayCache } from "./replayCache.ts";
 
-export const TWILIO_RECEIPT_PATH = "/receipts/twilio";
+export const TWILIO_RECEIPT_PATH = `${RECEIPTS_PREFIX}/twilio`;
 /** The query parameter carrying the send time (epoch milliseconds) in our StatusCallback URLs. */
 export const SENT_AT_PARAM = "sent";
 /** Receipts later than this after the send are refused (and replays within it are caught). */
@@ -76,7 +76,7 @@ export function twilioReceiptAvailability(
   if (publicBaseUrl === undefined) {
     return {
       enabled: false,
-      reason: "Twilio delivery receipts are off: no public base URL to give Twilio as StatusCallback",
+      reason: "Twilio delivery receipts are off: no public base URL (PUBLIC_BASE_URL) to give Twilio as StatusCallback",
     };
   }
   return { enabled: true };

@@ -1,22 +1,22 @@
 /**
  * Deno smoke suite for delivery receipts: the receipt routes on Deno's node:http and node:crypto (Ed25519 for
- * Telnyx, the Twilio SDK's HMAC validator), minimal cases only — the full matrix runs on Node under vitest
- * (gateway/test/receiptsTwilio.test.ts, receiptsTelnyx.test.ts).
+ * Telnyx, the Twilio SDK's HMAC validator), then a Twilio and a Telnyx receipt through the whole gateway process
+ * (sources and bundle) — minimal cases only; the full matrix runs on Node under vitest
+ * (gateway/test/receiptsTwilio.test.ts, receiptsTelnyx.test.ts, receiptsGateway.test.ts).
  */
 import { generateTelnyxSigningKey, telnyxSignatureHeaders, twilioSignature } from "../../../scripts/emulators/signing.ts";
+import { startPublicFront } from "../../../scripts/emulators/publicFront.ts";
+import { startFakeTelnyx } from "../../../scripts/emulators/telnyx.ts";
 import { startFakeTwilio } from "../../../scripts/emulators/twilio.ts";
 import { twilioStatusCallbackUrl } from "../../src/receipts/twilio.ts";
 import { outcome, startReceiptServer } from "../receipts.support.ts";
+import { assertEquals, until } from "./helpers.ts";
+import { ENTRIES, startGateway, type Entry } from "./startGateway.ts";
 
 const AUTH_TOKEN = "deno-receipts-auth-token";
 const ACCOUNT_SID = `AC${"0123456789abcdef".repeat(2)}`;
 const PUBLIC_BASE = "https://sms-gateway.example";
 
-function assertEquals<T>(actual: T, expected: T, what: string): void {
-  if (JSON.stringify(actual) !== JSON.stringify(expected)) {
-    throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-  }
-}
 
 Deno.test("Telnyx receipts under Deno: Ed25519 verified by node:crypto; bad, stale and replayed refused", async () => {
   const key = generateTelnyxSigningKey();
@@ -114,3 +114,74 @@ Deno.test("Twilio receipts under Deno: the SDK validator accepts the emulator's 
     await gateway.close();
   }
 });
+
+const GATEWAY_KEY = "deno-receipts-gateway-key-01";
+
+for (const entry of Object.keys(ENTRIES) as Entry[]) {
+  Deno.test(`receipts through the gateway under Deno (${entry}): a Twilio and a Telnyx receipt, verified and logged`, async () => {
+    const [twilio, telnyx, front] = await Promise.all([startFakeTwilio(), startFakeTelnyx({ apiKey: "KEYdeno-receipts" }), startPublicFront()]);
+    const gateway = await startGateway(
+      {
+        GATEWAY_API_KEY: GATEWAY_KEY,
+        SMS_ROUTES: JSON.stringify({ GB: [{ provider: "telnyx" }], "*": [{ provider: "twilio" }] }),
+        TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+        TWILIO_FROM_NUMBER: "+15005550006",
+        TWILIO_API_BASE_URL: twilio.url,
+        TELNYX_API_KEY: "KEYdeno-receipts",
+        TELNYX_FROM_NUMBER: "+14155550111",
+        TELNYX_API_BASE_URL: telnyx.url,
+        PUBLIC_BASE_URL: front.url,
+        TELNYX_PUBLIC_KEY: telnyx.publicKey,
+      },
+      entry,
+    ).catch(async (error) => {
+      await Promise.all([twilio.close(), telnyx.close(), front.close()]);
+      throw error;
+    });
+    front.forwardTo(gateway.url);
+    try {
+      const startup = gateway.logs.find((l) => l.message === "delivery receipts");
+      const status = startup?.receipts as Record<string, string> | undefined;
+      assertEquals([startup?.severity, status?.twilio?.slice(0, 3), status?.telnyx?.slice(0, 3)], ["INFO", "on:", "on:"], "startup line");
+
+      const ids: string[] = [];
+      for (const phone of ["+14155552671", "+447400123456"]) {
+        const res = await fetch(`${gateway.url}/send-sms`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "X-API-Key": GATEWAY_KEY },
+          body: JSON.stringify({ phone_number: phone, sender_id: "", message: "Your code is 864209" }),
+        });
+        assertEquals(res.status, 200, `send to ${phone}`);
+        ids.push(((await res.json()) as { id: string }).id);
+      }
+      await Promise.all([twilio.callbacksSettled(), telnyx.webhooksSettled()]);
+      assertEquals(twilio.received[0]?.validityPeriod, "600", "ValidityPeriod");
+      assertEquals(twilio.received[0]?.statusCallback?.startsWith(`${front.url}/receipts/twilio?sent=`), true, "StatusCallback");
+      assertEquals(telnyx.received[0]?.webhookUrl, `${front.url}/receipts/telnyx`, "webhook_url");
+      assertEquals(
+        [...twilio.callbacks.map((c) => c.answeredWith), ...telnyx.webhooks.map((w) => w.answeredWith)],
+        [200, 200, 200, 200],
+        "the gateway's answers to the callbacks",
+      );
+
+      const delivered = () => gateway.logs.filter((l) => l.event === "sms.receipt" && l.status === "delivered");
+      await until(() => delivered().length === 2, 5000, "two delivered receipt lines");
+      assertEquals(
+        delivered().map((l) => [l.provider, l.providerMessageId, typeof l.deliverySeconds, l.country, l.destination]),
+        [
+          ["twilio", ids[0], "number", "US", "+1********71"],
+          ["telnyx", ids[1], "number", "GB", "+44********56"],
+        ],
+        "delivered receipt lines",
+      );
+      const raw = JSON.stringify(gateway.logs);
+      for (const secret of ["864209", "4155552671", "7400123456", AUTH_TOKEN, GATEWAY_KEY]) {
+        assertEquals(raw.includes(secret), false, `${secret} in a log line`);
+      }
+    } finally {
+      await gateway.stop();
+      await Promise.all([twilio.close(), telnyx.close(), front.close()]);
+    }
+  });
+}

@@ -26,7 +26,7 @@ export interface DenoGateway {
 function childEnv(overrides: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(Deno.env.toObject())) {
-    if (!/^(TWILIO_|TELNYX_|SMC_|FAILOVER_ON_UNKNOWN$|GATEWAY_|MOSAIC_|SMS_|GOOGLE_|PORT$|SEND_TIMEOUT_MS$)/.test(key)) env[key] = value;
+    if (!/^(TWILIO_|TELNYX_|SMC_|FAILOVER_ON_UNKNOWN$|GATEWAY_|MOSAIC_|SMS_|GOOGLE_|PORT$|SEND_TIMEOUT_MS$|PUBLIC_BASE_URL$|OTP_VALIDITY_S$)/.test(key)) env[key] = value;
   }
   return { ...env, ...overrides, PORT: "0" };
 }

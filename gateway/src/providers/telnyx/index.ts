@@ -20,10 +20,16 @@ import { classifyTelnyxAnswer } from "./classify.ts";
 export interface TelnyxProviderOptions extends Partial<RetryDeps> {
   /** Shared by every provider of the instance (registry.ts), which closes it. */
   transport: HttpTransport;
+  /** `{PUBLIC_BASE_URL}/receipts/telnyx` when Telnyx receipts are on: sent as each message's `webhook_url`. */
+  webhookUrl?: string;
 }
 
-/** The JSON body of one message. With an alphanumeric `from` the messaging profile is required (Telnyx's page). */
-export function telnyxMessage(config: TelnyxConfig, sms: OutgoingSms, sender: AttemptContext["sender"]) {
+/**
+ * The JSON body of one message. With an alphanumeric `from` the messaging profile is required (Telnyx's page).
+ * `webhook_url` takes precedence over the messaging profile's webhook URL for this message's delivery webhooks
+ * (Telnyx's send-message parameters, e.g. team-telnyx/telnyx-node `MessageSendParams.webhook_url`).
+ */
+export function telnyxMessage(config: TelnyxConfig, sms: OutgoingSms, sender: AttemptContext["sender"], webhookUrl?: string) {
   const profile = config.messagingProfileId;
   const from = (profile !== undefined ? sender.alphanumeric : undefined) ?? sender.from ?? config.fromNumber;
   return {
@@ -31,6 +37,7 @@ export function telnyxMessage(config: TelnyxConfig, sms: OutgoingSms, sender: At
     text: sms.body,
     ...(from !== undefined && { from }),
     ...(profile !== undefined && { messaging_profile_id: profile }),
+    ...(webhookUrl !== undefined && { webhook_url: webhookUrl }),
   };
 }
 
@@ -46,7 +53,7 @@ export function createTelnyxProvider(config: TelnyxConfig, options: TelnyxProvid
   return {
     name: "telnyx",
     attempt(sms, ctx) {
-      const body = JSON.stringify(telnyxMessage(config, sms, ctx.sender));
+      const body = JSON.stringify(telnyxMessage(config, sms, ctx.sender, options.webhookUrl));
       return retryWhileThrottled(
         (limits) => sendClassified(options.transport, "Telnyx", { url, method: "POST", headers, body }, limits, classifyTelnyxAnswer),
         ctx,

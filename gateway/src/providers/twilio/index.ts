@@ -1,4 +1,5 @@
-import type { TwilioConfig } from "../../config.ts";
+import { DEFAULT_OTP_VALIDITY_S, type TwilioConfig } from "../../config.ts";
+import { twilioStatusCallbackUrl } from "../../receipts/twilio.ts";
 import { parseRetryAfter } from "../answer.ts";
 import type { SmsProvider } from "../provider.ts";
 import { abortableSleep, retryWhileThrottled, type RetryDeps } from "../retry.ts";
@@ -16,6 +17,10 @@ export interface TwilioProviderOptions extends Partial<RetryDeps> {
   loadSdk?: () => Promise<MessagesFactory>;
   /** What the SDK calls as its httpClient; injected in tests. Default: `transport` on TWILIO_API_BASE_URL. */
   sdkTransport?: TwilioTransport;
+  /** OTP_VALIDITY_S, sent as every message's ValidityPeriod. Default DEFAULT_OTP_VALIDITY_S (600). */
+  validityPeriodS?: number;
+  /** PUBLIC_BASE_URL when Twilio receipts are on: each message's StatusCallback points there. Default: none. */
+  statusCallbackBaseUrl?: string;
 }
 
 async function importTwilio(): Promise<MessagesFactory> {
@@ -32,6 +37,7 @@ export function createTwilioProvider(config: TwilioConfig, options: TwilioProvid
   const http = options.sdkTransport ?? createTwilioTransport(options.transport, config.apiBaseUrl);
   let sdk: Promise<MessagesFactory> | undefined;
   const loadSdk = () => (sdk ??= (options.loadSdk ?? importTwilio)());
+  const { validityPeriodS: validityPeriod = DEFAULT_OTP_VALIDITY_S, statusCallbackBaseUrl } = options;
   const [username, password] =
     config.auth.kind === "authToken"
       ? [config.accountSid, config.auth.authToken]
@@ -41,9 +47,18 @@ export function createTwilioProvider(config: TwilioConfig, options: TwilioProvid
     name: "twilio",
     async attempt(sms, ctx) {
       const messagesApi = await loadSdk();
-      const params = { to: sms.to.e164, body: sms.body, ...twilioSender(config.sender, ctx.sender) };
+      const sender = twilioSender(config.sender, ctx.sender);
       return retryWhileThrottled(
         async (limits) => {
+          // Twilio drops the message if it is still queued after ValidityPeriod: an expired OTP is not worth sending.
+          // StatusCallback's `sent` stamp (receipts/twilio.ts) is this request's time: a 429 retry is a new message.
+          const params = {
+            to: sms.to.e164,
+            body: sms.body,
+            ...sender,
+            validityPeriod,
+            ...(statusCallbackBaseUrl !== undefined && { statusCallback: twilioStatusCallbackUrl(statusCallbackBaseUrl, deps.now()) }),
+          };
           // A client per request binds the transport to its limits; construction is cheap (lazy domains).
           const httpClient = http.bind(limits);
           try {
