@@ -4,6 +4,7 @@ import { startFakeTelnyx, type FakeTelnyx, type TelnyxFault } from "../../script
 import { startFakeTwilio, type FakeTwilio, type TwilioFault } from "../../scripts/emulators/twilio.ts";
 import type { SmcConfig, TelnyxConfig } from "../src/config.ts";
 import { parseRoutes, type RoutingTable } from "../src/delivery/routes.ts";
+import type { SmsProvider } from "../src/providers/provider.ts";
 import { createSmcProvider } from "../src/providers/smc/index.ts";
 import { createTelnyxProvider } from "../src/providers/telnyx/index.ts";
 import { createTwilioProvider } from "../src/providers/twilio/index.ts";
@@ -69,12 +70,17 @@ describe("failover across providers", () => {
       authBaseUrl: smc.url,
       restBaseUrl: undefined,
     };
+    const twilioProviders: SmsProvider[] = [];
     for (const failoverOnUnknown of [false, true]) {
       gateways.set(
         failoverOnUnknown,
         await startTestGateway({
           providers: [
-            (_l, transport) => createTwilioProvider(twilioConfig(twilio.url), { transport }),
+            (_l, transport) => {
+              const provider = createTwilioProvider(twilioConfig(twilio.url), { transport });
+              twilioProviders.push(provider);
+              return provider;
+            },
             (_l, transport) => createTelnyxProvider(telnyxConfig, { transport }),
             (_l, transport) => createSmcProvider(smcConfig, { transport }),
           ],
@@ -84,6 +90,9 @@ describe("failover across providers", () => {
         }),
       );
     }
+    // The Twilio SDK loads on a provider's first send (seconds on a loaded machine): load it now, or the first
+    // case's Twilio attempt may run out of its share of the deadline before it is written.
+    await Promise.all(twilioProviders.map((p) => p.warmUp!()));
   });
   afterAll(async () => {
     await Promise.all([...gateways.values()].map((g) => g.close()));

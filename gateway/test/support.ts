@@ -142,7 +142,8 @@ export async function startGatewayFromEnv(env: Record<string, string>): Promise<
   const logs: string[] = [];
   const logger = createLogger((line) => logs.push(line));
   const config = parseConfig({ GATEWAY_API_KEY: API_KEY, ...env });
-  const { providers, close } = createProviders(config, logger);
+  const { providers, close, warmUp } = createProviders(config, logger);
+  await warmUp(); // as main.ts does right after listening: no case's deadline pays for loading the Twilio SDK
   const send = createSender({ table: config.routes, providers, failoverOnUnknown: config.failoverOnUnknown, now: Date.now });
   const server = await serve(createApp({ config, send, logger }), { port: 0, host: "127.0.0.1", logger });
   return {
