@@ -5,8 +5,9 @@
 import { REGIONS, type Region } from "../scripts/register/regions.js";
 import { key, PROJECT, Reader, type ConfigSource } from "./configReader.js";
 import { parseDelivery, PROVIDER_SECRET_KEYS, type DeliveryConfig } from "./delivery.js";
-import { gatewayProblems, REDIS_PLACEHOLDER, SECRET_PLACEHOLDER } from "./gatewayCheck.js";
+import { gatewayProblems, PUBLIC_BASE_URL_PLACEHOLDER, REDIS_PLACEHOLDER, SECRET_PLACEHOLDER } from "./gatewayCheck.js";
 import { gatewayEnv } from "./gatewayEnv.js";
+import { parseObservability, parseReceipts, type ObservabilityConfig, type ReceiptsConfig } from "./operations.js";
 import { parseProtection, type ProtectionConfig } from "./protection.js";
 
 export { fromPulumiConfig, PROJECT, type ConfigSource } from "./configReader.js";
@@ -54,6 +55,10 @@ export interface GatewayConfig<S> {
   delivery: DeliveryConfig<S>;
   /** Where dedupe and limits keep their state, and their settings (infra/protection.ts). */
   protection: ProtectionConfig;
+  /** Delivery receipts' settings for the gateway (infra/operations.ts). */
+  receipts: ReceiptsConfig;
+  /** Metrics, alerts, uptime check, dashboard (infra/operations.ts, infra/observability.ts). */
+  observability: ObservabilityConfig;
   /** Which container image to build. Default `node`. */
   runtime: Runtime;
   /** A prebuilt image reference; when set nothing is built and no registry is created. */
@@ -114,6 +119,8 @@ export function parseConfig<S>(project: ConfigSource<S>, gcp: ConfigSource<S>, s
     gcpRegion: gcpRegion ?? "",
     delivery,
     protection,
+    receipts: parseReceipts(r),
+    observability: parseObservability(r),
     // Default deno: with the same bundle, Deno cold-starts faster (83 vs 101 ms) and serves ~1.9x the POSTs of
     // Node; Node idles in ~4 MiB less (bench/RESULTS.md). Both pass the same correctness suites.
     runtime: r.oneOf("runtime", RUNTIMES, "deno"),
@@ -129,7 +136,9 @@ export function parseConfig<S>(project: ConfigSource<S>, gcp: ConfigSource<S>, s
     mosaic: parseMosaic(r, problems),
   };
   const redis = protection.sharedState.kind === "redis" ? REDIS_PLACEHOLDER : undefined;
-  problems.push(...gatewayProblems(gatewayEnv({ config, secrets: placeholderSecrets(config), redis })));
+  problems.push(
+    ...gatewayProblems(gatewayEnv({ config, secrets: placeholderSecrets(config), redis, publicBaseUrl: PUBLIC_BASE_URL_PLACEHOLDER })),
+  );
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

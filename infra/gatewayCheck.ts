@@ -31,12 +31,17 @@ export const ENV_CONFIG_KEYS: Readonly<Record<string, string>> = {
   TELNYX_API_KEY: "telnyxApiKey",
   TELNYX_FROM_NUMBER: "telnyxFromNumber",
   TELNYX_MESSAGING_PROFILE_ID: "telnyxMessagingProfileId",
+  OTP_VALIDITY_S: "otpValiditySeconds",
+  TELNYX_PUBLIC_KEY: "telnyxPublicKey",
   ...Object.fromEntries(Object.entries(PROTECTION_KEYS).map(([configKey, variable]) => [variable, configKey])),
 };
 
 /** What a secret reference stands for in the check: long and plain enough for every secret's shape rule
  * (API keys: 16+ printable characters without a comma; tokens: no spaces; HMAC keys: 32+). */
 export const SECRET_PLACEHOLDER = "placeholder-secret-value-0123456789-abcdefghij";
+
+/** What the derived PUBLIC_BASE_URL stands for in the check: an origin, as the service's or the balancer's is. */
+export const PUBLIC_BASE_URL_PLACEHOLDER = "https://sms-gateway-placeholder-123456789012.us-central1.run.app";
 
 /** What the Memorystore values stand for in the check, in the shapes the instance gives them. */
 export const REDIS_PLACEHOLDER = {

@@ -37,14 +37,16 @@ export interface RedisEnv<T> {
 }
 
 export interface GatewayEnvInputs<T> {
-  config: Pick<GatewayConfig<unknown>, "gcpProject" | "gatewayPath" | "concurrency" | "delivery" | "protection">;
+  config: Pick<GatewayConfig<unknown>, "gcpProject" | "gatewayPath" | "concurrency" | "delivery" | "protection" | "receipts">;
   secrets: GatewaySecretRefs<T>;
   redis?: RedisEnv<T> | undefined;
+  /** PUBLIC_BASE_URL: the origin providers call back (receipts), `https://host` without a path. */
+  publicBaseUrl: string | T;
 }
 
 /** Env names the gateway reads (see the gateway's config module). `PORT` is absent on purpose: Cloud Run sets it
  * and rejects a service that sets it. */
-export function gatewayEnv<T>({ config, secrets, redis }: GatewayEnvInputs<T>): EnvVar<T>[] {
+export function gatewayEnv<T>({ config, secrets, redis, publicBaseUrl }: GatewayEnvInputs<T>): EnvVar<T>[] {
   const { delivery } = config;
   const env: EnvVar<T>[] = [];
   const plain = (name: string, value: string | T | undefined) => value !== undefined && env.push({ name, value });
@@ -93,5 +95,10 @@ export function gatewayEnv<T>({ config, secrets, redis }: GatewayEnvInputs<T>): 
     plain("REDIS_CA_CERT", redis.caCert);
     secret("PROTECTION_SECRET", secrets.protectionSecret);
   }
+
+  // Delivery receipts: Twilio signs the URL it was given, so the gateway must know the public one (issue 13).
+  plain("PUBLIC_BASE_URL", publicBaseUrl);
+  plain("OTP_VALIDITY_S", config.receipts.otpValiditySeconds);
+  plain("TELNYX_PUBLIC_KEY", config.receipts.telnyxPublicKey);
   return env;
 }

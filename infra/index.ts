@@ -8,6 +8,8 @@ import { fromPulumiConfig, parseConfig, PROJECT } from "./config.js";
 import { isConfigSecretFunction } from "./configReader.js";
 import { programRelative } from "./containerImage.js";
 import { MosaicRegistration } from "./mosaicRegistration.js";
+import { NAME_LIMITS, stackNames } from "./naming.js";
+import { Observability } from "./observability.js";
 import { SmsGateway } from "./smsGateway.js";
 import { readSourceRevision } from "./sourceRevision.js";
 
@@ -19,6 +21,20 @@ const config = parseConfig(
 );
 
 const gateway = new SmsGateway("sms-gateway", { config, repoRoot, sourceRevision: readSourceRevision(repoRoot) });
+
+// Metrics, alerts, the uptime check and the dashboard, named per stack, counting the gateway's service(s).
+const observability = config.observability.enabled
+  ? new Observability("observability", {
+      namePrefix: stackNames("sms-gateway", config.stack).id(undefined, NAME_LIMITS.rfc1035),
+      serviceNames: [gateway.service.name],
+      gatewayPath: config.gatewayPath,
+      health: { host: gateway.publicBaseUrl.apply((url) => new URL(url).host) },
+      ...(config.observability.alertEmail && { notificationEmail: config.observability.alertEmail }),
+      thresholds: config.observability.thresholds,
+      project: config.gcpProject,
+      dependsOn: gateway.apis,
+    })
+  : undefined;
 
 if (config.mosaic) {
   new MosaicRegistration("mosaic", {
@@ -45,3 +61,13 @@ export const acceptedApiKeysSecretVersion = gateway.acceptedApiKeysSecret.versio
 /** The version each provider secret in use is pinned at, by provider (`twilio`, `smc`, `telnyx`). */
 export const providerSecretVersions = gateway.providerSecretVersions;
 export const mosaicRegistered = config.mosaic !== undefined;
+/** Where the operator looks (README, Delivery receipts, metrics and alerts); `{ enabled: false }` with
+ * `observability` off. */
+export const monitoring = observability
+  ? {
+      enabled: true,
+      dashboard: pulumi.interpolate`https://console.cloud.google.com/monitoring/dashboards/builder/${observability.dashboard.id.apply((id) => id.split("/").at(-1))}?project=${config.gcpProject}`,
+      uptimeCheckId: observability.uptimeCheck.uptimeCheckId,
+      alertEmail: config.observability.alertEmail ?? "none",
+    }
+  : { enabled: false };

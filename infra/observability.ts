@@ -46,6 +46,9 @@ export interface ObservabilityArgs {
   thresholds?: Partial<ObservabilityThresholds>;
   /** The project the uptime check probes in; default: the stack's `gcp:project`. */
   project?: pulumi.Input<string>;
+  /** What every child waits for (the enabled logging and monitoring APIs): a component's own `dependsOn` does not
+   * order its children. */
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
 const PREFIX = /^[a-z][a-z0-9-]{0,62}$/;
@@ -82,6 +85,7 @@ export class Observability extends pulumi.ComponentResource {
     const problems = observabilityArgsProblems(args);
     if (problems.length > 0) throw new Error(`invalid Observability arguments:\n  - ${problems.join("\n  - ")}`);
     const parent = this;
+    const dependsOn = args.dependsOn ?? [];
     const prefix = args.namePrefix;
     const thresholds = { ...DEFAULT_THRESHOLDS, ...args.thresholds };
 
@@ -110,12 +114,12 @@ export class Observability extends pulumi.ComponentResource {
             bucketOptions: { explicitBuckets: { bounds: definition.distribution.bounds } },
           }),
         },
-        { parent },
+        { parent, dependsOn },
       );
     }
     this.metrics = metrics;
     // Alerts and charts on a metric type that does not exist yet are refused: create the metrics first.
-    const afterMetrics = { parent, dependsOn: Object.values(metrics) };
+    const afterMetrics = { parent, dependsOn: [...dependsOn, ...Object.values(metrics)] };
 
     this.notificationChannel =
       args.notificationEmail === undefined
@@ -123,7 +127,7 @@ export class Observability extends pulumi.ComponentResource {
         : new gcp.monitoring.NotificationChannel(
             `${name}-email`,
             { displayName: `${prefix}: SMS gateway alerts`, type: "email", labels: { email_address: args.notificationEmail } },
-            { parent },
+            { parent, dependsOn },
           );
     const notificationChannels = this.notificationChannel ? [this.notificationChannel.name] : [];
 
@@ -164,7 +168,7 @@ export class Observability extends pulumi.ComponentResource {
           labels: { project_id: args.project ?? gcp.config.project!, host: args.health.host },
         },
       },
-      { parent },
+      { parent, dependsOn },
     );
     this.alertPolicies.push(
       new gcp.monitoring.AlertPolicy(
@@ -180,7 +184,7 @@ export class Observability extends pulumi.ComponentResource {
           },
           alertStrategy: { autoClose: "1800s" },
         },
-        { parent },
+        { parent, dependsOn },
       ),
     );
 

@@ -29,15 +29,27 @@ export const REQUIRED_APIS = [
 
 /** The APIs this configuration needs: REQUIRED_APIS, and with `sharedState: redis` Memorystore and Compute Engine
  * (the VPC, Direct VPC egress), plus Service Networking for a private services access connection. */
-export function requiredApis(config: Pick<GatewayConfig<unknown>, "protection">): string[] {
+export function requiredApis(config: Pick<GatewayConfig<unknown>, "protection" | "observability">): string[] {
   const state = config.protection.sharedState;
-  if (state.kind === "memory") return [...REQUIRED_APIS];
   return [
     ...REQUIRED_APIS,
-    "redis.googleapis.com",
-    "compute.googleapis.com",
-    ...(state.redis.connectMode === "PRIVATE_SERVICE_ACCESS" ? ["servicenetworking.googleapis.com"] : []),
+    ...(state.kind === "redis"
+      ? ["redis.googleapis.com", "compute.googleapis.com", ...(state.redis.connectMode === "PRIVATE_SERVICE_ACCESS" ? ["servicenetworking.googleapis.com"] : [])]
+      : []),
+    // Log-based metrics, and alerts, the uptime check and the dashboard (infra/observability.ts).
+    ...(config.observability.enabled ? ["logging.googleapis.com", "monitoring.googleapis.com"] : []),
   ];
+}
+
+/**
+ * The service's deterministic URL, `https://<service>-<project number>.<region>.run.app`
+ * (cloud.google.com/run/docs/triggering/https-request, "Deterministic URL"): known before the service exists, so
+ * it can be the service's own PUBLIC_BASE_URL without a dependency cycle (the `uri`/`urls` outputs would need the
+ * service first). Cloud Run gives it when the DNS label fits in 63 characters, which NAME_LIMITS.cloudRunService
+ * keeps (49 + "-" + a 12-digit project number).
+ */
+export function deterministicServiceUrl(service: string, projectNumber: string, region: string): string {
+  return `https://${service}-${projectNumber}.${region}.run.app`;
 }
 
 /** PROTECTION_SECRET, the HMAC key of dedupe and limit keys: the same on every instance of every region, at
@@ -93,6 +105,10 @@ export class SmsGateway extends pulumi.ComponentResource {
   readonly service: gcp.cloudrunv2.Service;
   /** What must exist before the gateway answers the public: the service and, when used, its invoker binding. */
   readonly ready: pulumi.Resource[];
+  /** The enabled APIs, for components composed beside this one (Observability). */
+  readonly apis: gcp.projects.Service[];
+  /** PUBLIC_BASE_URL: the origin providers call back. */
+  readonly publicBaseUrl: pulumi.Output<string>;
 
   constructor(name: string, args: SmsGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mosaic-sms-gateway:index:SmsGateway", name, {}, opts);
@@ -103,6 +119,7 @@ export class SmsGateway extends pulumi.ComponentResource {
     const apis = requiredApis(config).map(
       (api) => new gcp.projects.Service(`${name}-${api.split(".")[0]}`, { service: api, disableOnDestroy: false }, { parent }),
     );
+    this.apis = apis;
 
     const keys = this.apiKeys(name, config);
     const plan = keyPlan(config.apiKey);
@@ -198,12 +215,16 @@ export class SmsGateway extends pulumi.ComponentResource {
       redisAuth,
     ].filter((s): s is ManagedSecret => s !== undefined);
     const hosts = providerHosts(config.delivery);
+    const serviceName = names.id(undefined, NAME_LIMITS.cloudRunService);
+    // Reads the project (resourcemanager.projects.get, which run.admin holds) for its number.
+    const project = gcp.organizations.getProjectOutput({ projectId: config.gcpProject }, { parent });
+    this.publicBaseUrl = project.number.apply((number) => deterministicServiceUrl(serviceName, number, region));
     // A new region or name is a new service next to the old one (service names are unique per region), so the
     // default create-before-delete never collides and Mosaic is moved to the new URL before the old one goes.
     this.service = new gcp.cloudrunv2.Service(
       name,
       {
-        name: names.id(undefined, NAME_LIMITS.cloudRunService),
+        name: serviceName,
         location: config.gcpRegion,
         ingress: "INGRESS_TRAFFIC_ALL",
         deletionProtection: config.deletionProtection,
@@ -239,6 +260,7 @@ export class SmsGateway extends pulumi.ComponentResource {
                   protectionSecret: this.protectionSecret?.ref,
                 },
                 redis: redis && { url: redis.url, caCert: redis.caCerts },
+                publicBaseUrl: this.publicBaseUrl,
               }),
               resources: {
                 limits: { cpu: "1", memory: "512Mi" },

@@ -82,6 +82,7 @@ describe.each([
       "apiKeySecret",
       "apiKeySecretVersion",
       "image",
+      "monitoring",
       "mosaicRegistered",
       "providerSecretVersions",
       "service",

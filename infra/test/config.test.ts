@@ -67,6 +67,12 @@ describe("parseConfig", () => {
         telnyx: undefined,
       },
       protection: { sharedState: { kind: "memory" }, settings: {} },
+      receipts: { otpValiditySeconds: "600", telnyxPublicKey: undefined },
+      observability: {
+        enabled: true,
+        alertEmail: undefined,
+        thresholds: { sendErrorRatio: 0.05, deliveryRatio: 0.9, sendLatencyP99Ms: 2500, unauthorizedPer5Min: 20, minVolume: 20 },
+      },
       runtime: "deno",
       image: undefined,
       gatewayPath: "/send-sms",

@@ -153,6 +153,7 @@ describe("the environment the gateway gets", () => {
     const env = gatewayEnv({
       config,
       secrets: { apiKey: ref("keys"), twilioAuthToken: ref("tw"), smcClientSecret: ref("smc"), telnyxApiKey: ref("tx") },
+      publicBaseUrl: "https://sms.example.com",
     });
     expect(env.filter((e) => "valueSource" in e)).toEqual([
       { name: "GATEWAY_API_KEY", valueSource: { secretKeyRef: ref("keys") } },
@@ -178,8 +179,8 @@ describe("the environment the gateway gets", () => {
 
   test("every variable built from a config key is named in the translation table", () => {
     const config = parse({ ...routes({ "*": [{ provider: "twilio" }, { provider: "smc" }, { provider: "telnyx" }] }), ...TWILIO, ...SMC, ...TELNYX, smcPackageType: "enhanced", smcAccountId: "123", telnyxMessagingProfileId: "4001a0ef-2f65-4b19-9b3c-3f4e2b2b5d7a", failoverOnUnknown: "true" });
-    const env = gatewayEnv({ config, secrets: { apiKey: ref("k"), twilioAuthToken: ref("t"), smcClientSecret: ref("s"), telnyxApiKey: ref("x") } });
-    const derived = new Set(["GATEWAY_API_KEY", "GOOGLE_CLOUD_PROJECT"]);
+    const env = gatewayEnv({ config, secrets: { apiKey: ref("k"), twilioAuthToken: ref("t"), smcClientSecret: ref("s"), telnyxApiKey: ref("x") }, publicBaseUrl: "https://sms.example.com" });
+    const derived = new Set(["GATEWAY_API_KEY", "GOOGLE_CLOUD_PROJECT", "PUBLIC_BASE_URL"]);
     for (const { name } of env) if (!derived.has(name)) expect(ENV_CONFIG_KEYS, name).toHaveProperty(name);
   });
 });

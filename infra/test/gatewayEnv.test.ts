@@ -10,6 +10,7 @@ const base: GatewayEnvInputs<string> = {
     gatewayPath: "/send-sms",
     concurrency: 80,
     protection: { sharedState: { kind: "memory" }, settings: {} },
+    receipts: { otpValiditySeconds: "600", telnyxPublicKey: undefined },
     delivery: {
       provider: "twilio",
       routes: undefined,
@@ -20,6 +21,7 @@ const base: GatewayEnvInputs<string> = {
     },
   },
   secrets: { apiKey: { secret: "api-key", version: "7" }, twilioAuthToken: { secret: "twilio", version: "2" } },
+  publicBaseUrl: "https://sms-gateway-dev-123456789012.us-central1.run.app",
 };
 const withTwilio = (twilio: Partial<NonNullable<(typeof base)["config"]["delivery"]["twilio"]>>) => ({
   ...base,
@@ -53,7 +55,7 @@ describe("gatewayEnv", () => {
     expect(gatewayEnv(base)).toContainEqual({ name, value });
   });
 
-  test("a Twilio-only stack gets exactly the variables it always had, in the same order (no new revision)", () => {
+  test("a Twilio-only stack gets the variables it always had, in the same order, then the receipts' two", () => {
     expect(gatewayEnv(base).map((e) => e.name)).toEqual([
       "SMS_PROVIDER",
       "GATEWAY_PATH",
@@ -64,6 +66,8 @@ describe("gatewayEnv", () => {
       "TWILIO_USE_SENDER_ID",
       "CONCURRENCY",
       "GOOGLE_CLOUD_PROJECT",
+      "PUBLIC_BASE_URL",
+      "OTP_VALIDITY_S",
     ]);
   });
 

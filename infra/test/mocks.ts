@@ -93,6 +93,9 @@ export const mocks: pulumi.runtime.Mocks = {
     if (args.token === "gcp:organizations/getClientConfig:getClientConfig") {
       return { accessToken: FAKE_ACCESS_TOKEN, project: "test-project", region: "us-central1", id: "x", zone: "" };
     }
+    if (args.token === "gcp:organizations/getProject:getProject") {
+      return { projectId: args.inputs.projectId, number: PROJECT_NUMBER, name: args.inputs.projectId, id: `projects/${args.inputs.projectId}` };
+    }
     throw new Error(`unexpected invoke ${args.token} in a unit test`);
   },
 };

@@ -1,12 +1,12 @@
-// The Observability component on its own under Pulumi's mocks (it is not yet composed by infra/index.ts): every
-// resource it registers, with its inputs, parent and dependencies.
+// The Observability component on its own under Pulumi's mocks (infra/index.ts composes it; wiring.test.ts checks
+// that): every resource it registers, with its inputs, parent and dependencies.
 
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, test } from "vitest";
 import { LOG_EVENTS } from "../../gateway/src/logEvents.js";
 import { Observability, observabilityArgsProblems, type ObservabilityArgs } from "../observability.js";
 import { mocks } from "./mocks.js";
-import type { Registered } from "./program.js";
+import { recordRegistrations } from "./program.js";
 
 const METRIC = "gcp:logging/metric:Metric";
 const POLICY = "gcp:monitoring/alertPolicy:AlertPolicy";
@@ -37,22 +37,7 @@ const withIds: pulumi.runtime.Mocks = {
 async function build(args: ObservabilityArgs) {
   pulumi.runtime.setAllConfig({ "gcp:project": "test-project" });
   await pulumi.runtime.setMocks(withIds, "mosaic-sms-gateway", "prod", false);
-  const resources: Registered[] = [];
-  const monitor = pulumi.runtime.getMonitor() as any;
-  const registerResource = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req: any, callback: any) => {
-    resources.push({
-      type: req.getType(),
-      name: req.getName(),
-      urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
-      parent: req.getParent(),
-      inputs: pulumi.runtime.deserializeProperties(req.getObject()),
-      dependencies: req.getDependenciesList(),
-      deleteBeforeReplace: req.getDeletebeforereplace(),
-      additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-    });
-    return registerResource(req, callback);
-  };
+  const resources = recordRegistrations();
   try {
     const component = new Observability("observability", args);
     await new Promise((resolve) => pulumi.output(component.dashboard.id).apply(resolve));

@@ -14,8 +14,7 @@ export interface Registered {
   inputs: Record<string, any>;
   dependencies: string[];
   deleteBeforeReplace: boolean;
-  /** Set by runProgram; suites that record registrations their own way may leave it out. */
-  replaceOnChanges?: string[];
+  replaceOnChanges: string[];
   additionalSecretOutputs: string[];
 }
 
@@ -42,6 +41,29 @@ export const BASE_CONFIG: Record<string, string> = {
  * plain text leave it out of this list. */
 export const SECRET_KEYS = ["twilioAuthToken", "mosaicClientSecret", "smcClientSecret", "telnyxApiKey"].map((k) => `mosaic-sms-gateway:${k}`);
 
+/** Records every registration the mock monitor set by the last `setMocks` receives, with what the mock callbacks
+ * do not see (dependencies, parent, options). Call it after `setMocks`, before the resources are built. */
+export function recordRegistrations(): Registered[] {
+  const resources: Registered[] = [];
+  const monitor = pulumi.runtime.getMonitor() as any;
+  const registerResource = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, callback: any) => {
+    resources.push({
+      type: req.getType(),
+      name: req.getName(),
+      urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
+      parent: req.getParent(),
+      inputs: pulumi.runtime.deserializeProperties(req.getObject()),
+      dependencies: req.getDependenciesList(),
+      deleteBeforeReplace: req.getDeletebeforereplace(),
+      replaceOnChanges: req.getReplaceonchangesList(),
+      additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+    });
+    return registerResource(req, callback);
+  };
+  return resources;
+}
+
 /** `overrides` values of `undefined` remove a key from BASE_CONFIG. */
 export async function runProgram(
   overrides: Record<string, string | undefined> = {},
@@ -53,25 +75,7 @@ export async function runProgram(
   );
   pulumi.runtime.setAllConfig(config, [...secretKeys]);
   await pulumi.runtime.setMocks(mocks, "mosaic-sms-gateway", stack, false);
-
-  const resources: Registered[] = [];
-  const monitor = pulumi.runtime.getMonitor() as any;
-  const registerResource = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req: any, callback: any) => {
-    const { deserializeProperties } = pulumi.runtime;
-    resources.push({
-      type: req.getType(),
-      name: req.getName(),
-      urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
-      parent: req.getParent(),
-      inputs: deserializeProperties(req.getObject()),
-      dependencies: req.getDependenciesList(),
-      deleteBeforeReplace: req.getDeletebeforereplace(),
-      replaceOnChanges: req.getReplaceonchangesList(),
-      additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-    });
-    return registerResource(req, callback);
-  };
+  const resources = recordRegistrations();
 
   vi.resetModules();
   try {

@@ -134,6 +134,8 @@ describe("default stack", () => {
     expect(apis.map((a) => a.inputs.service).sort()).toEqual([
       "artifactregistry.googleapis.com",
       "iam.googleapis.com",
+      "logging.googleapis.com",
+      "monitoring.googleapis.com",
       "run.googleapis.com",
       "secretmanager.googleapis.com",
     ]);
