@@ -2,7 +2,7 @@
 // and reported by Pulumi key; only the providers the routes name need (and get) settings.
 
 import { describe, expect, test } from "vitest";
-import { ConfigError, parseConfig, type ConfigSource } from "../config.js";
+import { parseWith, problemsOf } from "./configParse.js";
 import { usedProviders } from "../delivery.js";
 import { ENV_CONFIG_KEYS, gatewayProblems, translateProblem } from "../gatewayCheck.js";
 import { gatewayEnv } from "../gatewayEnv.js";
@@ -23,22 +23,8 @@ const SMC: Record<string, string> = {
 const TELNYX: Record<string, string> = { telnyxApiKey: "KEY0123456789", telnyxFromNumber: "+15551230000" };
 const routes = (table: unknown) => ({ smsRoutes: JSON.stringify(table) });
 
-function source(values: Record<string, string | undefined>): ConfigSource<string> {
-  const get = (k: string) => values[k];
-  return { get, getSecret: get };
-}
-const parse = (values: Record<string, string | undefined>) =>
-  parseConfig(source({ ...BASE, ...values }), source({ project: "p", region: "us-central1" }), "dev");
-
-function problems(values: Record<string, string | undefined>): string[] {
-  try {
-    parse(values);
-  } catch (err) {
-    if (err instanceof ConfigError) return [...err.problems];
-    throw err;
-  }
-  throw new Error("expected a ConfigError");
-}
+const parse = (values: Record<string, string | undefined>) => parseWith(values, BASE);
+const problems = (values: Record<string, string | undefined>) => problemsOf(values, BASE);
 
 describe("which providers need settings", () => {
   test("routes through SMC and Telnyx need no Twilio setting, and read none", () => {

@@ -3,8 +3,8 @@
 // service's deterministic URL (no dependency on the service itself), OTP_VALIDITY_S, TELNYX_PUBLIC_KEY.
 
 import { beforeAll, describe, expect, test } from "vitest";
-import { ConfigError, parseConfig, type ConfigSource } from "../config.js";
 import { deterministicServiceUrl } from "../smsGateway.js";
+import { parseWith, problemsOf } from "./configParse.js";
 import { PROJECT_NUMBER } from "./mocks.js";
 import { runProgram, type ProgramRun } from "./program.js";
 
@@ -20,26 +20,8 @@ const COMPONENT = "mosaic-sms-gateway:index:Observability";
 const PUBLIC_URL = `https://sms-gateway-test-${PROJECT_NUMBER}.us-central1.run.app`;
 
 describe("keys", () => {
-  const VALID: Record<string, string> = {
-    twilioAccountSid: `AC${"a".repeat(32)}`,
-    twilioAuthToken: "token",
-    twilioFromNumber: "+15551234567",
-    registerWithMosaic: "false",
-  };
-  const source = (values: Record<string, string | undefined>): ConfigSource<string> => {
-    const get = (k: string) => values[k];
-    return { get, getSecret: get };
-  };
-  const parse = (values: Record<string, string>) => parseConfig(source({ ...VALID, ...values }), source({ project: "p", region: "us-central1" }), "dev");
-  const problems = (values: Record<string, string>) => {
-    try {
-      parse(values);
-    } catch (err) {
-      if (err instanceof ConfigError) return err.problems;
-      throw err;
-    }
-    throw new Error("expected a ConfigError");
-  };
+  const parse = parseWith;
+  const problems = problemsOf;
 
   test("thresholds and e-mail from config", () => {
     expect(

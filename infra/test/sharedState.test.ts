@@ -3,9 +3,9 @@
 // and the HMAC key in Secret Manager, the server CA and the URL in the environment, Deno allowed the instance.
 
 import { beforeAll, describe, expect, test } from "vitest";
-import { ConfigError, parseConfig, type ConfigSource } from "../config.js";
 import { defaultSubnetCidr, parseCidr, subnetProblems } from "../protection.js";
 import { networkPath, subnetworkPath } from "../sharedState.js";
+import { parseWith, problemsOf } from "./configParse.js";
 import { mockRedis, mockVersionNumber } from "./mocks.js";
 import { runProgram, unwrap, type ProgramRun } from "./program.js";
 
@@ -56,26 +56,8 @@ describe("subnets the stack creates", () => {
 });
 
 describe("sharedState and protection keys", () => {
-  const VALID: Record<string, string> = {
-    twilioAccountSid: `AC${"a".repeat(32)}`,
-    twilioAuthToken: "token",
-    twilioFromNumber: "+15551234567",
-    registerWithMosaic: "false",
-  };
-  const source = (values: Record<string, string | undefined>): ConfigSource<string> => {
-    const get = (k: string) => values[k];
-    return { get, getSecret: get };
-  };
-  const parse = (values: Record<string, string>) => parseConfig(source({ ...VALID, ...values }), source({ project: "p", region: "us-central1" }), "dev");
-  const problems = (values: Record<string, string>) => {
-    try {
-      parse(values);
-    } catch (err) {
-      if (err instanceof ConfigError) return err.problems.join("\n");
-      throw err;
-    }
-    throw new Error("expected a ConfigError");
-  };
+  const parse = parseWith;
+  const problems = (values: Record<string, string>) => problemsOf(values).join("\n");
 
   test("memory by default; redis with every default", () => {
     expect(parse({}).protection).toEqual({ sharedState: { kind: "memory" }, settings: {} });
