@@ -1,10 +1,12 @@
 /**
  * `npm run sandbox [-- --runtime node|deno] [--scenario send|failover|retry]`: the whole flow offline, on loopback,
  * with no accounts. Provider emulators → Mosaic emulator → gateway (child process) → `npm run register` → one OTP →
- * the SMS as the provider received it. `--scenario failover` routes US numbers to Twilio, then Telnyx, with Twilio
- * refusing: every attempt is printed. `--scenario retry`: Twilio takes the SMS but the answer is lost, Mosaic
- * retries, and the gateway recognises the repeat (it asks Twilio): one SMS. Exits 0 when the SMS arrived, 1 when a
- * step failed, 2 on a bad flag.
+ * the SMS as the provider received it → its delivery receipts, signed by the emulator and verified by the gateway
+ * behind a stand-in for Cloud Run's front end (PUBLIC_BASE_URL). `--scenario failover` routes US numbers to Twilio,
+ * then Telnyx, with Twilio refusing: every attempt is printed, then Telnyx's receipts. `--scenario retry`: Twilio
+ * takes the SMS but the answer is lost, Mosaic retries, and the gateway recognises the repeat (it asks Twilio): one
+ * SMS, one set of receipts. Exits 0 when the SMS arrived and its delivered receipt was logged, 1 when a step failed,
+ * 2 on a bad flag.
  */
 import { startSandboxTelnyx, startSandboxTwilio } from "./sandbox/providers.ts";
 import { runSandbox, SCENARIOS, type Scenario } from "./sandbox/run.ts";

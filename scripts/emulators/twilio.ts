@@ -12,9 +12,10 @@ import { twilioSignature } from "./signing.ts";
  * lost — and serves them on `GET …/Messages.json` with the list's filters as Twilio applies them (see `listPage`),
  * so the gateway's look-up of an unknown outcome runs through the real SDK against it.
  *
- * A send that carries `StatusCallback` also gets its delivery receipts, as Twilio sends them: a signed
- * form POST to that URL for `sent`, then one for the final status (`delivered` unless `receiptOutcome` says
- * otherwise), after the 201. Without `StatusCallback` nothing is sent, as before.
+ * A Message created from a send that carries `StatusCallback` also gets its delivery receipts, as Twilio sends
+ * them: a signed form POST to that URL for `sent`, then one for the final status (`delivered` unless
+ * `receiptOutcome` says otherwise), after the 201 — or, when the answer was lost (a reset, a hang), after the
+ * connection is gone: Twilio took the message either way. Without `StatusCallback` nothing is sent, as before.
  */
 
 export type TwilioFault =
@@ -367,29 +368,47 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
           answeredWith,
         });
 
+      /**
+       * Creates the Message; one that names a StatusCallback gets its receipts, whatever becomes of the answer to
+       * its POST (Twilio took it): after the answer is on the wire, or the connection is gone — a receipt never
+       * overtakes the answer to its send.
+       */
+      const make = () => {
+        const message = create(match[1]!, form);
+        const callbackUrl = form.get("StatusCallback");
+        const token = options.authToken ?? (username === match[1] ? credentials.password : undefined);
+        if (callbackUrl && token && options.statusCallbacks !== false) {
+          const sending = new Promise<void>((resolve) => (res.closed ? resolve() : res.once("close", () => resolve())))
+            .then(() => sendReceipts(callbackUrl, token, message))
+            .finally(() => pendingCallbacks.delete(sending));
+          pendingCallbacks.add(sending);
+        }
+        return message;
+      };
+
       switch (fault?.kind) {
         case "hang":
           record("hang");
-          create(match[1]!, form);
+          make();
           hanging.add(res);
           return;
         case "reset":
           record("reset");
-          create(match[1]!, form);
+          make();
           req.socket.destroy();
           return;
         case "invalidJson":
           record(201);
-          create(match[1]!, form);
+          make();
           res.writeHead(201, { "Content-Type": "application/json" });
           res.end("<html>not twilio</html>");
           return;
         case "missingSid":
           record(201);
-          return json(201, { ...create(match[1]!, form), sid: null });
+          return json(201, { ...make(), sid: null });
         case "slow": {
           record(201);
-          const message = create(match[1]!, form);
+          const message = make();
           setTimeout(() => {
             if (!res.destroyed) json(201, message);
           }, fault.ms);
@@ -397,7 +416,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
         }
         case "hold": {
           record("held");
-          const message = create(match[1]!, form);
+          const message = make();
           hanging.add(res);
           held.push(() => {
             hanging.delete(res);
@@ -419,7 +438,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
           );
         case "error":
           record(fault.status);
-          if (fault.created) create(match[1]!, form);
+          if (fault.created) make();
           return json(fault.status, twilioError(fault.status, fault.code, fault.message ?? `Twilio error ${fault.code}`));
         default:
           if (!form.get("To") || !form.get("Body") || !(form.get("From") || form.get("MessagingServiceSid"))) {
@@ -427,17 +446,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
             return json(400, twilioError(400, 21604, "A 'To', a 'Body' and a 'From' or 'MessagingServiceSid' are required"));
           }
           record(201);
-          const message = create(match[1]!, form);
-          json(201, message);
-          const callbackUrl = form.get("StatusCallback");
-          const token = options.authToken ?? (username === match[1] ? credentials.password : undefined);
-          if (callbackUrl && token && options.statusCallbacks !== false) {
-            // After the 201 is on the wire, as with Twilio: a receipt never overtakes the answer to its send.
-            const sending = new Promise<void>((resolve) => res.once("close", resolve))
-              .then(() => sendReceipts(callbackUrl, token, message))
-              .finally(() => pendingCallbacks.delete(sending));
-            pendingCallbacks.add(sending);
-          }
+          json(201, make());
           return;
       }
     });

@@ -16,6 +16,7 @@ export async function startSandboxTwilio(behaviour: TwilioBehaviour = {}): Promi
     url: fake.url,
     requests: () => fake.received.length,
     lookups: () => fake.lists.length,
+    receiptsSettled: () => fake.callbacksSettled(),
     messages: (): ReceivedSms[] =>
       fake.created.map((m) => ({
         To: m.to ?? "",
@@ -34,6 +35,8 @@ export async function startSandboxTelnyx(apiKey: string): Promise<ProviderFake> 
   return {
     url: fake.url,
     requests: () => fake.received.length,
+    receiptsSettled: () => fake.webhooksSettled(),
+    receiptPublicKey: fake.publicKey,
     messages: (): ReceivedSms[] =>
       fake.received
         .filter((m) => m.answeredWith === 200)

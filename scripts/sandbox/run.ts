@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { startMosaicEmulator, type MosaicEmulator } from "../emulators/mosaic.ts";
+import { startPublicFront, type PublicFront } from "../emulators/publicFront.ts";
 import { redact } from "../register/format.ts";
 import { runRegisterCli, startGateway, type RunningGateway, type Runtime } from "./processes.ts";
 
@@ -22,6 +23,10 @@ export interface ProviderFake {
   requests?(): number;
   /** Read-only look-ups it answered (Twilio: Messages list reads). */
   lookups?(): number;
+  /** Resolves once every delivery receipt it started sending has been answered. */
+  receiptsSettled?(): Promise<void>;
+  /** The key its receipts verify with, when the gateway needs one (Telnyx: TELNYX_PUBLIC_KEY). */
+  readonly receiptPublicKey?: string;
   close(): Promise<void>;
 }
 
@@ -98,9 +103,25 @@ async function loggedAttempts(line: () => Record<string, unknown> | undefined): 
   return attempts as LoggedAttempt[];
 }
 
+/** A gateway `sms.receipt` line, shortened: provider, status, and for `delivered` the seconds since the send. */
+export function formatReceipt(line: Record<string, unknown>): string {
+  const seconds = typeof line.deliverySeconds === "number" ? ` after ${line.deliverySeconds} s` : "";
+  const code = typeof line.providerErrorCode === "string" ? ` (error ${line.providerErrorCode})` : "";
+  return `${String(line.provider).padEnd(7)} ${String(line.status)}${seconds}${code}, ${String(line.country)} ${String(line.destination)}`;
+}
+
+/** The receipt lines of one message, waited for until its final status arrives (bounded). */
+async function receiptsOf(lines: readonly Record<string, unknown>[], id: string): Promise<Record<string, unknown>[]> {
+  const mine = () => lines.filter((l) => l.providerMessageId === id);
+  const final = () => mine().some((l) => l.status !== "queued" && l.status !== "sent");
+  for (let waited = 0; !final() && waited < 3000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+  return mine();
+}
+
 /**
  * The whole flow offline: Twilio emulator, Mosaic emulator, the gateway as a child process, registration through
- * the real CLI, one OTP sent as Mosaic sends it, the SMS as Twilio received it; then everything stops.
+ * the real CLI, one OTP sent as Mosaic sends it, the SMS as Twilio received it, its delivery receipts as the
+ * gateway verified and logged them; then everything stops.
  * Every credential is generated here and lives only for this run; none is printed.
  */
 export async function runSandbox(options: SandboxOptions, deps: SandboxDeps): Promise<SandboxResult> {
@@ -115,13 +136,15 @@ export async function runSandbox(options: SandboxOptions, deps: SandboxDeps): Pr
   const from = "+15005550006"; // Twilio's documented magic "valid From" test number.
   const phone = options.phoneNumber ?? "+14155550123";
   const out = (line: string) => deps.out(redact(line, Object.values(secrets)));
-  const step = (n: number, text: string) => out(`\n[${n}/6] ${text}`);
+  const step = (n: number, text: string) => out(`\n[${n}/7] ${text}`);
 
   let twilio: ProviderFake | undefined;
   let telnyx: ProviderFake | undefined;
   let mosaic: MosaicEmulator | undefined;
   let gateway: RunningGateway | undefined;
+  let front: PublicFront | undefined;
   const sendLines: Record<string, unknown>[] = [];
+  const receiptLines: Record<string, unknown>[] = [];
   let current = "start";
   try {
     if (scenario === "failover") {
@@ -150,6 +173,8 @@ export async function runSandbox(options: SandboxOptions, deps: SandboxDeps): Pr
     out(`      listening on ${mosaic.url}`);
 
     current = `start the gateway (${options.runtime})`;
+    // Providers call the gateway back on its public URL, as on Cloud Run where the container sees another one.
+    front = await startPublicFront();
     const runtimeName = options.runtime === "deno" ? "Deno" : "Node";
     step(
       3,
@@ -174,16 +199,23 @@ export async function runSandbox(options: SandboxOptions, deps: SandboxDeps): Pr
         }
       : { SMS_PROVIDER: "twilio" };
     if (telnyx) out(`      SMS_ROUTES=${JSON.stringify(FAILOVER_ROUTES)}`);
+    const receiptEnv: Record<string, string> = {
+      PUBLIC_BASE_URL: front.url,
+      ...(telnyx?.receiptPublicKey !== undefined && { TELNYX_PUBLIC_KEY: telnyx.receiptPublicKey }),
+    };
+    out(`      PUBLIC_BASE_URL=${front.url} (a stand-in for Cloud Run's front end: delivery receipts come back through it)`);
     gateway = await startGateway(
       options.runtime,
-      { GATEWAY_API_KEY: secrets.apiKey, ...twilioEnv, ...routeEnv },
+      { GATEWAY_API_KEY: secrets.apiKey, ...twilioEnv, ...routeEnv, ...receiptEnv },
       (entry, raw) => {
         if (entry.event === "sms.send") sendLines.push(entry);
+        if (entry.event === "sms.receipt") receiptLines.push(entry);
         if (deps.showGatewayLogs === false) return;
         out(`      gateway │ ${formatGatewayLog(entry, raw)}`);
       },
     );
     const gatewayUri = `http://127.0.0.1:${gateway.port}/send-sms`;
+    front.forwardTo(`http://127.0.0.1:${gateway.port}`);
     out(`      listening on ${gatewayUri}`);
 
     current = "register the gateway with the Mosaic emulator";
@@ -253,7 +285,18 @@ export async function runSandbox(options: SandboxOptions, deps: SandboxDeps): Pr
     // The sandbox's OTP is fake: showing the Body is the point here (the gateway itself never logs it).
     out(`      Body: ${sms.Body}`);
     if (sms.To !== phone || sms.Body !== sent.message) throw new Error("the SMS the emulator received differs from what Mosaic sent");
-    out("\n✔ sandbox: OTP delivered end to end");
+
+    current = "receive the delivery receipts";
+    const sender = telnyx ?? twilio;
+    step(7, `Delivery receipts: the ${telnyx ? "Telnyx" : "Twilio"} emulator calls ${front.url}/receipts/…, signed; the gateway verifies and logs each (sms.receipt)`);
+    await sender.receiptsSettled?.();
+    const id = (sent.response as { id?: unknown } | undefined)?.id;
+    const receipts = typeof id === "string" ? await receiptsOf(receiptLines, id) : [];
+    receipts.forEach((r) => out(`      receipt: ${formatReceipt(r)}`));
+    if (!receipts.some((r) => r.status === "delivered" && typeof r.deliverySeconds === "number")) {
+      throw new Error("the gateway logged no delivered receipt for the SMS");
+    }
+    out("\n✔ sandbox: OTP delivered end to end, and its delivery receipt verified");
     return { code: 0, sms, otp: sent.otp };
   } catch (error) {
     out(`\n✘ sandbox failed while trying to ${current}: ${error instanceof Error ? error.message : String(error)}`);
@@ -261,7 +304,7 @@ export async function runSandbox(options: SandboxOptions, deps: SandboxDeps): Pr
   } finally {
     const stopped = await gateway?.stop().catch(() => null);
     if (gateway) out(`      gateway stopped (exit ${stopped})`);
-    await Promise.allSettled([mosaic?.close(), twilio?.close(), telnyx?.close()]);
+    await Promise.allSettled([mosaic?.close(), twilio?.close(), telnyx?.close(), front?.close()]);
     out("      emulators stopped");
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { childEnv, sourceCommand } from "../processes.ts";
-import { formatGatewayLog } from "../sandbox/run.ts";
+import { formatGatewayLog, formatReceipt } from "../sandbox/run.ts";
 
 describe("sandbox helpers", () => {
   it.each([
@@ -14,15 +14,23 @@ describe("sandbox helpers", () => {
     expect(formatGatewayLog(entry, "raw")).toBe(expected);
   });
 
+  it.each([
+    [{ provider: "twilio", status: "delivered", deliverySeconds: 0.25, country: "US", destination: "+1********23" }, "twilio  delivered after 0.25 s, US +1********23"],
+    [{ provider: "telnyx", status: "undelivered", providerErrorCode: "40008", country: "GB", destination: "+44********56" }, "telnyx  undelivered (error 40008), GB +44********56"],
+  ])("formats receipt line %j", (line, expected) => {
+    expect(formatReceipt(line)).toBe(expected);
+  });
+
   it("never hands the parent's provider or Mosaic credentials to a child", () => {
     const saved = { ...process.env };
-    Object.assign(process.env, { TWILIO_AUTH_TOKEN: "real", MOSAIC_CLIENT_SECRET: "real", GATEWAY_API_KEY: "real", GOOGLE_APPLICATION_CREDENTIALS: "/x" });
+    Object.assign(process.env, { TWILIO_AUTH_TOKEN: "real", MOSAIC_CLIENT_SECRET: "real", GATEWAY_API_KEY: "real", GOOGLE_APPLICATION_CREDENTIALS: "/x", PUBLIC_BASE_URL: "https://real.example" });
     try {
       const env = childEnv({ GATEWAY_API_KEY: "sandbox" });
       expect(env).toMatchObject({ GATEWAY_API_KEY: "sandbox" });
       expect(env.TWILIO_AUTH_TOKEN).toBeUndefined();
       expect(env.MOSAIC_CLIENT_SECRET).toBeUndefined();
       expect(env.GOOGLE_APPLICATION_CREDENTIALS).toBeUndefined();
+      expect(env.PUBLIC_BASE_URL).toBeUndefined();
       expect(env.PATH).toBe(process.env.PATH);
     } finally {
       for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];

@@ -19,7 +19,12 @@ describe("npm run sandbox", () => {
       expect(run.stdout).toContain("From: +15005550006");
       const body = /Body: Your Sandbox verification code is: (\d{6})\n/.exec(run.stdout);
       expect(body).not.toBeNull();
-      expect(run.stdout).toContain("✔ sandbox: OTP delivered end to end");
+      // The Twilio emulator's signed StatusCallbacks, through the public URL, verified and logged by the gateway.
+      expect(run.stdout).toMatch(/receipt: twilio +sent, US \+1\*{8}23\n/);
+      expect(run.stdout).toMatch(/receipt: twilio +delivered after \d+(\.\d+)? s, US \+1\*{8}23\n/);
+      // The OTP shows in the emulator's Body only, never in one of the gateway's lines.
+      expect(run.stdout.split("\n").filter((l) => l.includes("gateway │") && l.includes(body![1]!))).toEqual([]);
+      expect(run.stdout).toContain("✔ sandbox: OTP delivered end to end, and its delivery receipt verified");
       expect(run.stdout).toContain("gateway stopped (exit 0)");
     },
     60_000,
@@ -36,7 +41,9 @@ describe("npm run sandbox", () => {
     expect(run.stdout).toMatch(/gateway answered 200 after 1 attempt\(s\): \{"status":"sent","provider":"telnyx"/);
     expect(run.stdout).toContain("To:   +14155550123");
     expect(run.stdout).toMatch(/Body: Your Sandbox verification code is: \d{6}\n/);
-    expect(run.stdout).toContain("✔ sandbox: OTP delivered end to end");
+    expect(run.stdout).toMatch(/receipt: telnyx +delivered after \d+(\.\d+)? s, US \+1\*{8}23\n/);
+    expect(run.stdout).not.toMatch(/receipt: twilio/);
+    expect(run.stdout).toContain("✔ sandbox: OTP delivered end to end, and its delivery receipt verified");
   }, 60_000);
 
   it("--scenario retry: the answer is lost, Mosaic retries, the gateway asks Twilio and answers its id: one SMS", async () => {
@@ -50,7 +57,9 @@ describe("npm run sandbox", () => {
     expect(run.stdout).toContain(`POST 2: deduplicated via lookup — no provider attempt, id ${answer![1]}`);
     expect(run.stdout).toContain("the Twilio emulator received 1 send request(s), answered 1 look-up(s), sent 1 SMS");
     expect(run.stdout).toMatch(/Body: Your Sandbox verification code is: \d{6}\n/);
-    expect(run.stdout).toContain("✔ sandbox: OTP delivered end to end");
+    // The one SMS's receipts, though its answer was lost: one "delivered", not two.
+    expect(run.stdout.match(/receipt: twilio +delivered after/g)).toHaveLength(1);
+    expect(run.stdout).toContain("✔ sandbox: OTP delivered end to end, and its delivery receipt verified");
   }, 60_000);
 
   it("exits 2 on an unknown scenario", async () => {
