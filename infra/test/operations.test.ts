@@ -48,6 +48,15 @@ describe("keys", () => {
   ])("%o", (values, message) => {
     expect(problems(values)).toEqual([message]);
   });
+
+  test.each([
+    // The gateway's own rules (gateway/src/config.ts), named by key.
+    [{ otpValiditySeconds: "0" }, `${P}:otpValiditySeconds must be a whole number from 1 to 36000`],
+    [{ telnyxPublicKey: "not-a-key" }, `${P}:telnyxPublicKey must be the base64 Ed25519 public key from Telnyx`],
+    [{ gatewayPath: "/receipts/sms" }, `${P}:gatewayPath must not be under /receipts/`],
+  ])("%o, by the gateway's rules", (values, message) => {
+    expect(problems(values).join("\n")).toContain(message);
+  });
 });
 
 describe("the default stack", () => {
