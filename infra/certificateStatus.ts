@@ -169,10 +169,13 @@ export async function waitForCertificate(deps: WaitDependencies, target: Certifi
   }
 }
 
+/** Where the Compute REST API lives; the certificate wait takes another base only for tests and proxies. */
+export const COMPUTE_API = "https://compute.googleapis.com";
+
 /** `lookupCertificate` over the Compute REST API with an OAuth access token (never logged or put in a message).
  * Needs `compute.sslCertificates.get` on the project. */
-export function computeCertificateLookup(fetchFn: typeof fetch, project: string, name: string, accessToken: string) {
-  const url = `https://compute.googleapis.com/compute/v1/projects/${encodeURIComponent(project)}/global/sslCertificates/${encodeURIComponent(name)}`;
+export function computeCertificateLookup(fetchFn: typeof fetch, project: string, name: string, accessToken: string, apiBase = COMPUTE_API) {
+  const url = `${apiBase}/compute/v1/projects/${encodeURIComponent(project)}/global/sslCertificates/${encodeURIComponent(name)}`;
   return async function lookupCertificate(): Promise<CertificateObservation> {
     let response: Response;
     try {

@@ -9,6 +9,7 @@ import { gatewayProblems, PUBLIC_BASE_URL_PLACEHOLDER, REDIS_PLACEHOLDER, SECRET
 import { gatewayEnv } from "./gatewayEnv.js";
 import { parseObservability, parseReceipts, type ObservabilityConfig, type ReceiptsConfig } from "./operations.js";
 import { parseProtection, type ProtectionConfig } from "./protection.js";
+import { parseTopology, topologyRegions, type Topology } from "./regions.js";
 
 export { fromPulumiConfig, PROJECT, type ConfigSource } from "./configReader.js";
 
@@ -51,6 +52,8 @@ export interface GatewayConfig<S> {
   stack: string;
   gcpProject: string;
   gcpRegion: string;
+  /** One region (`gcp:region`, today's deploy) or several behind the load balancer (infra/regions.ts). */
+  topology: Topology;
   /** Providers, routes and failover (infra/delivery.ts). */
   delivery: DeliveryConfig<S>;
   /** Where dedupe and limits keep their state, and their settings (infra/protection.ts). */
@@ -112,11 +115,14 @@ export function parseConfig<S>(project: ConfigSource<S>, gcp: ConfigSource<S>, s
   const gatewayPath = r.get("gatewayPath") ?? "/send-sms";
 
   const image = r.get("image");
-  const protection = parseProtection(r, [gcpRegion ?? ""], maxInstances);
+  const { topology, problems: topologyProblems } = parseTopology(project, gcpRegion);
+  problems.push(...topologyProblems);
+  const protection = parseProtection(r, topologyRegions(topology), maxInstances);
   const config = {
     stack,
     gcpProject: gcpProject ?? "",
     gcpRegion: gcpRegion ?? "",
+    topology,
     delivery,
     protection,
     receipts: parseReceipts(r),

@@ -183,9 +183,10 @@ export function metricDefinitions(gatewayPath: string): MetricDefinition[] {
   ];
 }
 
-/** Restricts a metric to the gateway's Cloud Run services. */
+/** Restricts a metric to the gateway's Cloud Run services (each name once: the regional services of a
+ * multi-region stack share one name, told apart by the `location` label). */
 export function metricFilter(definition: MetricDefinition, serviceNames: readonly string[]): string {
-  const services = serviceNames.map((s) => `resource.labels.service_name="${s}"`).join(" OR ");
+  const services = [...new Set(serviceNames)].map((s) => `resource.labels.service_name="${s}"`).join(" OR ");
   return `resource.type="cloud_run_revision" AND (${services}) AND ${definition.match}`;
 }
 

@@ -3,7 +3,7 @@
 // instead of throwing, so parseConfig can report them with its own, all at once, each naming its fully qualified
 // key (`mosaic-sms-gateway:…`) so the fix is `pulumi config set <that key>`.
 
-import { PROJECT, type ConfigSource } from "./config.js";
+import { PROJECT, type ConfigSource } from "./configReader.js";
 
 const key = (name: string) => `${PROJECT}:${name}`;
 
@@ -213,6 +213,11 @@ export function cloudRunExposure(topology: Topology):
   return topology.kind === "single-region"
     ? { ingress: "INGRESS_TRAFFIC_ALL" }
     : { ingress: "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER", defaultUriDisabled: true };
+}
+
+/** Every region the gateway runs in, `gcp:region` alone for one. */
+export function topologyRegions(topology: Topology): string[] {
+  return topology.kind === "single-region" ? [topology.region] : [...topology.regions];
 }
 
 /** The base of the URI registered with Mosaic: the balancer's domain, or undefined for the single service's own

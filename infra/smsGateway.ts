@@ -10,10 +10,10 @@ import * as random from "@pulumi/random";
 import { acceptedKeys, keyPlan, slotGeneration, type KeySlot } from "./apiKeys.js";
 import type { GatewayConfig } from "./config.js";
 import { buildGatewayImage } from "./containerImage.js";
-import { denoCommand, providerHosts } from "./denoPermissions.js";
-import { gatewayEnv } from "./gatewayEnv.js";
 import { ManagedSecret } from "./managedSecret.js";
 import { NAME_LIMITS, stackNames } from "./naming.js";
+import { createRegionalService, HEALTH_PATH, regionalName, type RegionalService } from "./regionalService.js";
+import { balancedBaseUrl, topologyRegions } from "./regions.js";
 import { SharedState, type RegionalRedis } from "./sharedState.js";
 import type { SourceRevision } from "./sourceRevision.js";
 
@@ -27,14 +27,17 @@ export const REQUIRED_APIS = [
   "iam.googleapis.com",
 ] as const;
 
-/** The APIs this configuration needs: REQUIRED_APIS, and with `sharedState: redis` Memorystore and Compute Engine
- * (the VPC, Direct VPC egress), plus Service Networking for a private services access connection. */
-export function requiredApis(config: Pick<GatewayConfig<unknown>, "protection" | "observability">): string[] {
+/** The APIs this configuration needs: REQUIRED_APIS; Compute Engine for the load balancer (several regions) and
+ * for the VPC and Direct VPC egress (`sharedState: redis`, with Memorystore, and Service Networking for a private
+ * services access connection). */
+export function requiredApis(config: Pick<GatewayConfig<unknown>, "protection" | "observability" | "topology">): string[] {
   const state = config.protection.sharedState;
+  const compute = state.kind === "redis" || config.topology.kind === "multi-region";
   return [
     ...REQUIRED_APIS,
+    ...(compute ? ["compute.googleapis.com"] : []),
     ...(state.kind === "redis"
-      ? ["redis.googleapis.com", "compute.googleapis.com", ...(state.redis.connectMode === "PRIVATE_SERVICE_ACCESS" ? ["servicenetworking.googleapis.com"] : [])]
+      ? ["redis.googleapis.com", ...(state.redis.connectMode === "PRIVATE_SERVICE_ACCESS" ? ["servicenetworking.googleapis.com"] : [])]
       : []),
     // Log-based metrics, and alerts, the uptime check and the dashboard (infra/observability.ts).
     ...(config.observability.enabled ? ["logging.googleapis.com", "monitoring.googleapis.com"] : []),
@@ -67,11 +70,7 @@ export const API_KEY_PASSWORD_ARGS = {
   minNumeric: 1,
 } as const satisfies random.RandomPasswordArgs;
 
-const CONTAINER_PORT = 8080;
-/** Health for the probes and for uptime checks from outside: Cloud Run reserves some paths ending in `z` (an
- * external request to `/healthz` gets Google's own 404), so the gateway serves `/health`, keeping `/healthz` as
- * an alias. infra/test/images.test.ts checks the built bundle answers it on both runtimes. */
-export const HEALTH_PATH = "/health";
+export { HEALTH_PATH };
 
 export interface SmsGatewayArgs {
   config: GatewayConfig<pulumi.Input<string>>;
@@ -102,12 +101,15 @@ export class SmsGateway extends pulumi.ComponentResource {
   readonly providerSecretVersions: pulumi.Output<Partial<Record<"twilio" | "smc" | "telnyx", string>>>;
   readonly serviceAccount: pulumi.Output<string>;
   readonly image: pulumi.Output<string>;
+  /** The service in `gcp:region` (or the first region when that is not one of them). */
   readonly service: gcp.cloudrunv2.Service;
+  /** One service per region. */
+  readonly services: RegionalService[];
   /** What must exist before the gateway answers the public: the service and, when used, its invoker binding. */
   readonly ready: pulumi.Resource[];
   /** The enabled APIs, for components composed beside this one (Observability). */
   readonly apis: gcp.projects.Service[];
-  /** PUBLIC_BASE_URL: the origin providers call back. */
+  /** PUBLIC_BASE_URL: the origin providers call back (the primary service's, or the balancer's domain). */
   readonly publicBaseUrl: pulumi.Output<string>;
 
   constructor(name: string, args: SmsGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -162,7 +164,7 @@ export class SmsGateway extends pulumi.ComponentResource {
     this.telnyxApiKeySecret = telnyx && secret("telnyx-api-key", telnyx.apiKey, [reader]);
 
     const state = config.protection.sharedState;
-    const region = config.gcpRegion;
+    const regions = topologyRegions(config.topology);
     this.sharedState =
       state.kind === "redis"
         ? new SharedState(
@@ -170,7 +172,7 @@ export class SmsGateway extends pulumi.ComponentResource {
             {
               names,
               gcpProject: config.gcpProject,
-              regions: [region],
+              regions,
               redis: state.redis,
               vpc: state.vpc,
               deletionProtection: config.deletionProtection,
@@ -186,7 +188,6 @@ export class SmsGateway extends pulumi.ComponentResource {
     this.redisAuthSecrets = Object.fromEntries(
       Object.entries(this.sharedState?.regions ?? {}).map(([r, redis]) => [r, secret(`redis-auth-${r}`, redis.instance.authString, [reader])]),
     );
-    const redis: RegionalRedis | undefined = this.sharedState?.regions[region];
 
     this.image = config.image
       ? pulumi.output(config.image)
@@ -204,92 +205,45 @@ export class SmsGateway extends pulumi.ComponentResource {
           this,
         );
 
-    const probe = { httpGet: { path: HEALTH_PATH, port: CONTAINER_PORT } };
-    const redisAuth = this.redisAuthSecrets[region];
-    const readSecrets = [
-      this.acceptedApiKeysSecret,
-      this.twilioAuthTokenSecret,
-      this.smcClientSecret,
-      this.telnyxApiKeySecret,
-      this.protectionSecret,
-      redisAuth,
-    ].filter((s): s is ManagedSecret => s !== undefined);
-    const hosts = providerHosts(config.delivery);
     const serviceName = names.id(undefined, NAME_LIMITS.cloudRunService);
-    // Reads the project (resourcemanager.projects.get, which run.admin holds) for its number.
-    const project = gcp.organizations.getProjectOutput({ projectId: config.gcpProject }, { parent });
-    this.publicBaseUrl = project.number.apply((number) => deterministicServiceUrl(serviceName, number, region));
-    // A new region or name is a new service next to the old one (service names are unique per region), so the
-    // default create-before-delete never collides and Mosaic is moved to the new URL before the old one goes.
-    this.service = new gcp.cloudrunv2.Service(
-      name,
-      {
-        name: serviceName,
-        location: config.gcpRegion,
-        ingress: "INGRESS_TRAFFIC_ALL",
-        deletionProtection: config.deletionProtection,
-        // Public without an allUsers binding: the only way that works under Domain Restricted Sharing.
-        invokerIamDisabled: config.publicAccess === "invoker-iam-disabled",
-        template: {
+    // PUBLIC_BASE_URL: behind the balancer its domain; alone, the service's deterministic URL, which needs the
+    // project number (resourcemanager.projects.get, which run.admin holds).
+    const balanced = balancedBaseUrl(config.topology);
+    const project = balanced === undefined ? gcp.organizations.getProjectOutput({ projectId: config.gcpProject }, { parent }) : undefined;
+    const publicBaseUrl = (region: string): pulumi.Output<string> =>
+      balanced !== undefined ? pulumi.output(balanced) : project!.number.apply((number) => deterministicServiceUrl(serviceName, number, region));
+    const sharedSecrets = [this.acceptedApiKeysSecret, this.twilioAuthTokenSecret, this.smcClientSecret, this.telnyxApiKeySecret, this.protectionSecret];
+    this.services = regions.map((region) => {
+      const redis: RegionalRedis | undefined = this.sharedState?.regions[region];
+      const redisAuth = this.redisAuthSecrets[region];
+      const readSecrets = [...sharedSecrets, redisAuth].filter((s): s is ManagedSecret => s !== undefined);
+      return createRegionalService(
+        regionalName(name, region, config.gcpRegion),
+        {
+          config,
+          region,
+          serviceName,
+          image: this.image,
           serviceAccount: account.email,
-          maxInstanceRequestConcurrency: config.concurrency,
-          // Mosaic gives up after 3 s; 30 s only bounds a stuck request.
-          timeout: "30s",
-          scaling: { minInstanceCount: config.minInstances, maxInstanceCount: config.maxInstances },
-          // Direct VPC egress to Memorystore: private addresses through the VPC, the providers as before
-          // (cloud.google.com/run/docs/configuring/vpc-direct-vpc; @pulumi/gcp ServiceTemplateVpcAccess).
-          ...(redis && {
-            vpcAccess: { egress: "PRIVATE_RANGES_ONLY", networkInterfaces: [{ network: redis.network, subnetwork: redis.subnetwork }] },
-          }),
-          containers: [
-            {
-              image: this.image,
-              ports: { containerPort: CONTAINER_PORT },
-              // The Deno image may reach exactly the providers in use (infra/denoPermissions.ts).
-              ...(config.runtime === "deno" && {
-                args: redis ? redis.hostPort.apply((hostPort) => denoCommand([...hosts, hostPort])) : denoCommand(hosts),
-              }),
-              envs: gatewayEnv<pulumi.Input<string>>({
-                config,
-                secrets: {
-                  apiKey: this.acceptedApiKeysSecret.ref,
-                  twilioAuthToken: this.twilioAuthTokenSecret?.ref,
-                  smcClientSecret: this.smcClientSecret?.ref,
-                  telnyxApiKey: this.telnyxApiKeySecret?.ref,
-                  redisPassword: redisAuth?.ref,
-                  protectionSecret: this.protectionSecret?.ref,
-                },
-                redis: redis && { url: redis.url, caCert: redis.caCerts },
-                publicBaseUrl: this.publicBaseUrl,
-              }),
-              resources: {
-                limits: { cpu: "1", memory: "512Mi" },
-                // CPU only while serving requests: the gateway does no background work, and this halves idle cost
-                // of the always-on minimum instance. Explicit because setting `resources` changes the default.
-                cpuIdle: true,
-                startupCpuBoost: true,
-              },
-              startupProbe: { ...probe, periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 30 },
-              livenessProbe: { ...probe, periodSeconds: 30, timeoutSeconds: 3, failureThreshold: 3 },
-            },
-          ],
+          secrets: {
+            apiKey: this.acceptedApiKeysSecret.ref,
+            twilioAuthToken: this.twilioAuthTokenSecret?.ref,
+            smcClientSecret: this.smcClientSecret?.ref,
+            telnyxApiKey: this.telnyxApiKeySecret?.ref,
+            redisPassword: redisAuth?.ref,
+            protectionSecret: this.protectionSecret?.ref,
+          },
+          redis,
+          publicBaseUrl: publicBaseUrl(region),
+          dependsOn: [...readSecrets.flatMap((s) => s.ready), ...apis, ...(redis?.ready ?? [])],
         },
-      },
-      // Cloud Run checks secret access when it deploys a revision: the versions must exist and the grants must
-      // have propagated (each ManagedSecret's `ready`) first.
-      { parent, dependsOn: [...readSecrets.flatMap((s) => s.ready), ...apis, ...(redis?.ready ?? [])] },
-    );
-
-    this.ready = [this.service];
-    if (config.publicAccess === "all-users") {
-      this.ready.push(
-        new gcp.cloudrunv2.ServiceIamMember(
-          `${name}-public`,
-          { name: this.service.name, location: config.gcpRegion, role: "roles/run.invoker", member: "allUsers" },
-          { parent },
-        ),
+        this,
       );
-    }
+    });
+    const primary = this.services.find((s) => s.region === config.gcpRegion) ?? this.services[0]!;
+    this.service = primary.service;
+    this.ready = this.services.flatMap((s) => s.ready);
+    this.publicBaseUrl = publicBaseUrl(primary.region);
 
     this.url = pulumi.interpolate`${this.service.uri}${config.gatewayPath}`;
     this.apiKey = pulumi.secret(current);

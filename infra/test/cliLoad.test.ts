@@ -78,13 +78,16 @@ describe.each([
     );
     expect(result.outputs.sort()).toEqual([
       "acceptedApiKeysSecretVersion",
+      "address",
       "apiKeyGeneration",
       "apiKeySecret",
       "apiKeySecretVersion",
+      "certificateName",
       "image",
       "monitoring",
       "mosaicRegistered",
       "providerSecretVersions",
+      "regions",
       "service",
       "serviceAccount",
       "url",

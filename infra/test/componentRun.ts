@@ -1,12 +1,11 @@
 // Builds components directly (not the whole program) under Pulumi mocks and records every cloud (custom) resource's
-// type, name and resolved inputs; component resources are logical and not recorded. The shared mocks give the states of today's resource types; the balancer's Compute
-// resources get the outputs the real provider reports (self links, the reserved address).
+// type, name and resolved inputs; component resources are logical and not recorded. The shared mocks
+// (mocks.ts) give every type's state, the balancer's Compute resources included.
 
 import * as pulumi from "@pulumi/pulumi";
 import { mockState } from "./mocks.js";
 
-export const FAKE_ADDRESS = "203.0.113.7";
-const COMPUTE = "https://www.googleapis.com/compute/v1/projects/test-project";
+export { FAKE_ADDRESS } from "./mocks.js";
 
 export interface Recorded {
   type: string;
@@ -38,26 +37,6 @@ export interface ComponentRun<T> extends Lookups<Recorded> {
   outputs: pulumi.Unwrap<T>;
 }
 
-function computeState(type: string, name: string, inputs: Record<string, any>) {
-  switch (type) {
-    case "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup":
-      return { id: `projects/test-project/regions/${inputs.region}/networkEndpointGroups/${name}`, state: { ...inputs, name, selfLink: `${COMPUTE}/regions/${inputs.region}/networkEndpointGroups/${name}` } };
-    case "gcp:compute/globalAddress:GlobalAddress":
-      return { id: `projects/test-project/global/addresses/${name}`, state: { ...inputs, name, address: FAKE_ADDRESS } };
-    case "gcp:compute/managedSslCertificate:ManagedSslCertificate":
-      return { id: `projects/test-project/global/sslCertificates/${name}`, state: { ...inputs, name } };
-    case "gcp:compute/backendService:BackendService":
-    case "gcp:compute/uRLMap:URLMap":
-    case "gcp:compute/targetHttpsProxy:TargetHttpsProxy":
-    case "gcp:compute/targetHttpProxy:TargetHttpProxy":
-    case "gcp:compute/securityPolicy:SecurityPolicy":
-    case "gcp:compute/globalForwardingRule:GlobalForwardingRule":
-      return { id: `projects/test-project/global/${type.split(":").at(-1)}/${name}`, state: { ...inputs, name } };
-    default:
-      return mockState(type, name, inputs);
-  }
-}
-
 /** Runs `build` in a fresh mocked stack and waits for every registration. `resources` receives the records as
  * they come, so a caller can still inspect them when `build` throws. */
 export async function runComponents<T>(build: () => T, resources: Recorded[] = []): Promise<ComponentRun<T>> {
@@ -65,7 +44,7 @@ export async function runComponents<T>(build: () => T, resources: Recorded[] = [
     {
       newResource: ({ type, name, inputs, custom }) => {
         if (custom) resources.push({ type, name, inputs });
-        return computeState(type, name, inputs);
+        return mockState(type, name, inputs);
       },
       call: ({ token }) => {
         throw new Error(`unexpected invoke ${token} in a unit test`);

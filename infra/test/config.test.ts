@@ -52,6 +52,7 @@ describe("parseConfig", () => {
       stack: "dev",
       gcpProject: "p",
       gcpRegion: "europe-west1",
+      topology: { kind: "single-region", region: "europe-west1" },
       delivery: {
         provider: "twilio",
         routes: undefined,

@@ -32,6 +32,8 @@ export function mockVersionNumber(secretData: unknown): string {
 }
 
 const COMPUTE = "https://www.googleapis.com/compute/v1/projects/test-project";
+/** The balancer's reserved global address. */
+export const FAKE_ADDRESS = "203.0.113.7";
 
 /** What a Memorystore instance with AUTH and TLS reports: its address, the TLS port, the AUTH string and CA. */
 export function mockRedis(region: string) {
@@ -80,6 +82,20 @@ export function mockState(type: string, name: string, inputs: Record<string, any
       return { id: `projects/test-project/regions/${inputs.region}/subnetworks/${inputs.name}`, state: inputs };
     case "gcp:redis/instance:Instance":
       return { id: `projects/test-project/locations/${inputs.region}/instances/${inputs.name}`, state: { ...inputs, ...mockRedis(inputs.region) } };
+    // The balancer's Compute resources, as the real provider reports them: self links, the reserved address.
+    case "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup":
+      return { id: `projects/test-project/regions/${inputs.region}/networkEndpointGroups/${name}`, state: { ...inputs, name, selfLink: `${COMPUTE}/regions/${inputs.region}/networkEndpointGroups/${name}` } };
+    case "gcp:compute/globalAddress:GlobalAddress":
+      return { id: `projects/test-project/global/addresses/${name}`, state: { ...inputs, name: inputs.name ?? name, address: FAKE_ADDRESS } };
+    case "gcp:compute/managedSslCertificate:ManagedSslCertificate":
+      return { id: `projects/test-project/global/sslCertificates/${name}`, state: { ...inputs, name } };
+    case "gcp:compute/backendService:BackendService":
+    case "gcp:compute/uRLMap:URLMap":
+    case "gcp:compute/targetHttpsProxy:TargetHttpsProxy":
+    case "gcp:compute/targetHttpProxy:TargetHttpProxy":
+    case "gcp:compute/securityPolicy:SecurityPolicy":
+    case "gcp:compute/globalForwardingRule:GlobalForwardingRule":
+      return { id: `projects/test-project/global/${type.split(":").at(-1)}/${name}`, state: { ...inputs, name } };
     case "command:local:Command":
       return { id: `${name}-id`, state: { ...inputs, stdout: '{"ok":true}', stderr: "" } };
     default:

@@ -20,7 +20,9 @@ export const runCommand: CommandRunner = (file, args) =>
 
 /**
  * Stack output names searched, in order. This repository's stack (infra/index.ts) exports `url` (the full
- * send-sms URI), `apiKey` (a Pulumi secret) and `apiKeySecretVersion`; the other names are aliases.
+ * send-sms URI, the balancer's `https://{domain}{path}` in multi-region mode) and `apiKeySecretVersion` (the key
+ * itself stays in Secret Manager: no output holds it); `apiKey` and the other names are read from stacks of other
+ * programs that export them.
  */
 export const STACK_OUTPUTS = {
   gatewayUri: ["url", "gatewayUri", "gatewayUrl"],
