@@ -12,6 +12,14 @@ declare module "autocannon" {
     body?: string;
     /** Replace every `[<id>]` in the body with a new id per request. */
     idReplacement?: boolean;
+    /** Requests in turn; `setupRequest` rewrites each one before it is sent (e.g. a fresh body per request). */
+    requests?: { method?: string; path?: string; headers?: Record<string, string>; body?: string; setupRequest?: (req: AutocannonRequest) => AutocannonRequest }[];
+  }
+  interface AutocannonRequest {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string;
   }
   interface Histogram {
     average: number;
@@ -31,6 +39,10 @@ declare module "autocannon" {
     non2xx: number;
     "2xx": number;
   }
-  function autocannon(options: AutocannonOptions): Promise<AutocannonResult>;
+  /** The run in progress: awaited for its result; "response" fires as each answer arrives. */
+  interface AutocannonInstance extends Promise<AutocannonResult> {
+    on(event: "response", listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): this;
+  }
+  function autocannon(options: AutocannonOptions): AutocannonInstance;
   export default autocannon;
 }
