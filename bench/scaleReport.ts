@@ -171,7 +171,9 @@ request = user + system CPU of the gateway process (all threads, /proc/<pid>/sta
 median of ${r.load.rounds} round(s) of ${fmt(r.load.perRound)} requests per subject after ${fmt(r.load.warmUp)} unmeasured, ${r.load.connections} connections,
 the fake answering at once, rounds alternating between subjects${r.load.roundsCut ? " (fewer rounds than planned: the time bound cut them)" : ""}. Redis
 figures are \`INFO\` deltas of the redis-server over the same runs: script calls are round trips from the gateway,
-commands count what the scripts ran inside Redis too (Redis 7 counts both).
+commands count what the scripts ran inside Redis too (Redis 7 counts both). In memory, every number's counters
+stay in the gateway's heap for their window (10 minutes); with Redis that state, and the work above, live in
+redis-server instead.
 
 ${measured}
 
@@ -181,13 +183,15 @@ vCPU·s per s = rate × CPU per request. Cloud Run sizes by both CPU and concurr
 ([scaling controls](https://cloud.google.com/run/docs/configuring/scaling-controls)): instances for CPU = vCPU ÷ (${r.cloudRun.vcpuPerInstance} vCPU × 0.6)
 (infra/smsGateway.ts deploys \`cpu: "1"\`); instances for concurrency = requests in flight ÷ (${r.cloudRun.concurrency} × 0.6), requests in
 flight = rate × ${fmt(r.inFlightMs)} ms (**an assumption**: the provider's answer time, which neither Twilio nor Telnyx publishes; pass
-\`--in-flight-ms\` with yours, from the \`sms.send\` log's durations). The gateway waits on the provider far longer than it computes,
+\`--in-flight-ms\` with yours: the \`latencyMs\` of its attempts in the \`sms.send\` log). The gateway waits on the provider far longer than it computes,
 so at the deployed concurrency (${r.cloudRun.concurrency}) concurrency, not CPU, sets the count; the next column is the
 \`concurrency\` setting (Cloud Run allows up to 1000) at which CPU would.
 
 ${planTable(r)}
 
-- **Instances**: up to ${fmt(maxInstances)} at \`concurrency\` ${r.cloudRun.concurrency}; infra's \`maxInstances\` defaults to ${DEPLOYED_MAX_INSTANCES}: raise it (per region) for this rate.
+- **Instances**: up to ${fmt(maxInstances)} at \`concurrency\` ${r.cloudRun.concurrency}; infra's \`maxInstances\` defaults to ${DEPLOYED_MAX_INSTANCES}: raise it for this rate.
+  The counts are for the whole rate: with several regions, a region that must carry it alone when another fails
+  needs all of them (and its own Memorystore the whole Redis load).
 - **Redis**: one Redis primary runs commands on one thread, so the main-thread cores column is the figure to hold
   against one instance: ${fmt(maxCores, 2)} of a core (this machine's redis-server ${r.machine.redis}, loopback, no TLS), and ${fmt(maxGbps, 3)} Gbps of traffic.
   **Google publishes no operations-per-second figure for Memorystore for Redis** (Basic/Standard tier); what it
