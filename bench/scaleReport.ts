@@ -33,6 +33,13 @@ export interface CpuRow {
   redis?: { scriptsPerRequest: number; commandsPerRequest: number; cpuUsPerRequest: number; bytesPerRequest: number };
 }
 
+/** Requests of one CPU run not answered 200 (a starved machine's deadlines). */
+export interface Unanswered {
+  run: string;
+  bad: number;
+  what: string;
+}
+
 export interface ScaleResult {
   date: string;
   seconds: number;
@@ -42,7 +49,7 @@ export interface ScaleResult {
   target: number;
   inFlightMs: number;
   cloudRun: CloudRunShape;
-  load: { connections: number; warmUp: number; perRound: number; rounds: number; roundsCut: boolean };
+  load: { connections: number; warmUp: number; perRound: number; rounds: number; roundsCut: boolean; unanswered: Unanswered[] };
   cpu: CpuRow[];
   plans: { runtime: CpuRow["runtime"]; mode: Mode; plan: Plan }[];
   checks: CheckResult[];
@@ -176,7 +183,7 @@ stay in the gateway's heap for their window (10 minutes); with Redis that state,
 redis-server instead.
 
 ${measured}
-
+${r.load.unanswered.length ? `\nNot answered 200 (counted in the CPU per request, which divides by every answer): ${r.load.unanswered.map((u) => `${u.run}: ${u.what}`).join("; ")}.\n` : ""}
 ## Plan for ${fmt(r.target)} OTPs per second
 
 vCPU·s per s = rate × CPU per request. Cloud Run sizes by both CPU and concurrency, each at a 60% target

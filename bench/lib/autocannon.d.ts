@@ -38,6 +38,8 @@ declare module "autocannon" {
     timeouts: number;
     non2xx: number;
     "2xx": number;
+    /** Answers by HTTP status. */
+    statusCodeStats?: Record<string, { count: number }>;
   }
   /** The run in progress: awaited for its result; "response" fires as each answer arrives. */
   interface AutocannonInstance extends Promise<AutocannonResult> {
