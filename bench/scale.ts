@@ -22,7 +22,7 @@ import path from "node:path";
 import { parseArgs, promisify } from "node:util";
 import autocannon from "autocannon";
 import { Redis } from "ioredis";
-import { DEFAULT_PER_NUMBER, DEFAULT_PER_PREFIX } from "../gateway/src/protection/settings.ts";
+import { DEFAULT_DEDUPE_WINDOW_S, DEFAULT_PER_NUMBER, DEFAULT_PER_PREFIX } from "../gateway/src/protection/settings.ts";
 import { startFakeTwilio } from "../scripts/emulators/twilio.ts";
 import { bundleCommand, REPO_ROOT, startServer, type Runtime, type Started } from "../scripts/processes.ts";
 import { startRedisServer, type RedisServer } from "../scripts/redisServer.ts";
@@ -41,6 +41,7 @@ import {
   planTable,
   renderScaleMarkdown,
   type CpuRow,
+  type KeyFootprint,
   type Mode,
   type ScaleResult,
   type Unanswered,
@@ -81,10 +82,18 @@ const inFlightMs = positiveFlag("in-flight-ms", 250);
 const cloudRun = { ...DEPLOYED_CLOUD_RUN, concurrency: Math.round(positiveFlag("concurrency", DEPLOYED_CLOUD_RUN.concurrency)) };
 
 const log = (msg: string) => process.stderr.write(`[scale ${(performance.now() / 1000).toFixed(1)} s] ${msg}\n`);
+/**
+ * The limits as the gateway defaults them, written out: the bench's gatewayEnv sets them out of reach (its load
+ * sends every request to one number), while the checks here count on the defaults and the CPU runs spread numbers.
+ */
+const DEFAULT_LIMITS = {
+  RATE_LIMIT_PER_NUMBER: `${DEFAULT_PER_NUMBER.points}/${DEFAULT_PER_NUMBER.durationS}s`,
+  RATE_LIMIT_PER_PREFIX: `${DEFAULT_PER_PREFIX.points}/${DEFAULT_PER_PREFIX.durationS}s`,
+};
 const MODE_ENV: Record<Mode, (redisUrl: string) => Record<string, string>> = {
   off: () => ({ DEDUPE_WINDOW_S: "0", RATE_LIMIT_PER_NUMBER: "off", RATE_LIMIT_PER_PREFIX: "off" }),
-  memory: () => ({}),
-  redis: (url) => ({ REDIS_URL: url, PROTECTION_SECRET }),
+  memory: () => DEFAULT_LIMITS,
+  redis: (url) => ({ ...DEFAULT_LIMITS, REDIS_URL: url, PROTECTION_SECRET }),
 };
 
 // ---- the hard bound: every process this run starts is stopped with it -------------------------------------
@@ -201,6 +210,40 @@ async function correctness(redisUrl: string): Promise<CheckResult[]> {
 
 // ---- 2. CPU per request ---------------------------------------------------------------------------------------
 
+/** The gateway's Redis keys by kind (the key up to its last ":"), and how long each kind lives by default. */
+const KEY_WINDOWS: Record<string, number> = {
+  "mosaic-sms:d": DEFAULT_DEDUPE_WINDOW_S,
+  "mosaic-sms:rl:per_number": DEFAULT_PER_NUMBER.durationS,
+  "mosaic-sms:rl:per_prefix": DEFAULT_PER_PREFIX.durationS,
+};
+
+/**
+ * What the keys weigh, by kind: MEMORY USAGE over a sample of each (the key, its value and Redis's own overhead
+ * for them). Every request of the runs wrote one key of each kind (a new number in a new range each time).
+ */
+async function redisFootprint(admin: Redis): Promise<KeyFootprint[]> {
+  const byKind = new Map<string, { count: number; sample: string[] }>();
+  let cursor = "0";
+  do {
+    const [next, keys] = await admin.scan(cursor, "MATCH", "mosaic-sms:*", "COUNT", 2000);
+    cursor = next;
+    for (const key of keys) {
+      const kind = key.slice(0, key.lastIndexOf(":"));
+      const entry = byKind.get(kind) ?? { count: 0, sample: [] };
+      entry.count++;
+      if (entry.sample.length < 300) entry.sample.push(key);
+      byKind.set(kind, entry);
+    }
+  } while (cursor !== "0");
+  const kinds: KeyFootprint[] = [];
+  for (const [kind, { count, sample }] of byKind) {
+    const sizes = await Promise.all(sample.map((key) => admin.call("MEMORY", "USAGE", key, "SAMPLES", "0")));
+    const bytes = sizes.map(Number).filter((n) => n > 0);
+    kinds.push({ kind, keys: count, bytes: bytes.reduce((a, b) => a + b, 0) / Math.max(1, bytes.length), seconds: KEY_WINDOWS[kind] });
+  }
+  return kinds.sort((a, b) => a.kind.localeCompare(b.kind));
+}
+
 async function redisInfo(admin: Redis) {
   return parseRedisInfo(String(await admin.call("INFO", "commandstats", "stats", "cpu")));
 }
@@ -211,7 +254,9 @@ async function redisInfo(admin: Redis) {
  */
 const MAX_UNANSWERED_SHARE = 0.01;
 
-async function cpuPerRequest(redisUrl: string): Promise<{ rows: CpuRow[]; rounds: number; roundsCut: boolean; unanswered: Unanswered[] }> {
+async function cpuPerRequest(
+  redisUrl: string,
+): Promise<{ rows: CpuRow[]; rounds: number; roundsCut: boolean; unanswered: Unanswered[]; footprint: KeyFootprint[] }> {
   fakes = await startFakeTwilios(1, 0);
   const fake = fakes.fakes[0]!;
   const admin = new Redis(redisUrl);
@@ -299,7 +344,9 @@ async function cpuPerRequest(redisUrl: string): Promise<{ rows: CpuRow[]; rounds
         }),
       };
     });
-    return { rows, rounds, roundsCut, unanswered };
+    stage = "Redis key footprint";
+    const footprint = await redisFootprint(admin);
+    return { rows, rounds, roundsCut, unanswered, footprint };
   } finally {
     admin.disconnect();
     await stopGateways(started);
@@ -335,7 +382,12 @@ async function main(): Promise<number> {
       inFlightSeconds: inFlightMs / 1000,
       cloudRun,
       ...(row.redis && {
-        redis: { commandsPerRequest: row.redis.commandsPerRequest, cpuUsPerRequest: row.redis.cpuUsPerRequest, bytesPerRequest: row.redis.bytesPerRequest },
+        redis: {
+          commandsPerRequest: row.redis.commandsPerRequest,
+          cpuUsPerRequest: row.redis.cpuUsPerRequest,
+          bytesPerRequest: row.redis.bytesPerRequest,
+          retained: cpu.footprint.flatMap((k) => (k.seconds === undefined ? [] : [{ bytesPerRequest: k.bytes, seconds: k.seconds }])),
+        },
       }),
     }),
   }));
@@ -352,6 +404,7 @@ async function main(): Promise<number> {
     cpu: cpu.rows,
     plans,
     checks,
+    redisKeys: cpu.footprint,
     fakeLatencyMs: CHECK_LATENCY_MS,
   };
   writeFileSync(path.join(REPO_ROOT, "bench/SCALE.md"), renderScaleMarkdown(result));

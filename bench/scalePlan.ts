@@ -24,6 +24,8 @@ export const CLOUD_RUN_MAX_CONCURRENCY = 1000;
 export const DEPLOYED_CLOUD_RUN: CloudRunShape = { vcpuPerInstance: 1, concurrency: 80, cpuTarget: 0.6, concurrencyTarget: 0.6 };
 /** infra/config.ts `maxInstances` default: a burst beyond it queues at Cloud Run, then gets 429s. */
 export const DEPLOYED_MAX_INSTANCES = 10;
+/** infra/protection.ts defaults for `sharedState: redis`: Memorystore BASIC tier, `redisMemorySizeGb` 1. */
+export const DEPLOYED_REDIS_GB = 1;
 
 /** What the Redis store costs per request, measured against a real redis-server (INFO deltas). */
 export interface RedisCost {
@@ -33,6 +35,8 @@ export interface RedisCost {
   cpuUsPerRequest: number;
   /** Bytes in + out of redis-server per request. */
   bytesPerRequest: number;
+  /** What each request leaves in Redis, by kind of key: its size and how long it stays (the key's window). */
+  retained: { bytesPerRequest: number; seconds: number }[];
 }
 
 export interface PlanInput {
@@ -69,6 +73,8 @@ export interface Plan {
     gbps: number;
     /** ioredis holds one connection per gateway instance. */
     clients: number;
+    /** Memory the keys take at a steady rate: each kind's bytes per request × rate × its window. */
+    memoryGB: number;
   };
 }
 
@@ -99,6 +105,7 @@ export function planFor(input: PlanInput): Plan {
     cores: (rate * input.redis.cpuUsPerRequest) / 1e6,
     gbps: (rate * input.redis.bytesPerRequest * 8) / 1e9,
     clients: instances,
+    memoryGB: input.redis.retained.reduce((sum, k) => sum + rate * k.bytesPerRequest * k.seconds, 0) / 1e9,
   };
   return {
     vcpuSecondsPerSecond,

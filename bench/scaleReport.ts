@@ -8,6 +8,7 @@ import type { CheckResult } from "./scaleChecks.ts";
 import {
   ACCOUNT_LIMITS,
   DEPLOYED_MAX_INSTANCES,
+  DEPLOYED_REDIS_GB,
   MEMORYSTORE,
   SENDER_LIMITS,
   sendersNeeded,
@@ -16,6 +17,12 @@ import {
 } from "./scalePlan.ts";
 
 export type Mode = "off" | "memory" | "redis";
+
+const KEY_LABELS: Record<string, string> = {
+  "mosaic-sms:d": "dedupe record",
+  "mosaic-sms:rl:per_number": "per-number counter",
+  "mosaic-sms:rl:per_prefix": "per-prefix counter",
+};
 
 export const MODE_LABELS: Record<Mode, string> = {
   off: "off",
@@ -31,6 +38,16 @@ export interface CpuRow {
   rounds: number[];
   requestsPerSecond: number;
   redis?: { scriptsPerRequest: number; commandsPerRequest: number; cpuUsPerRequest: number; bytesPerRequest: number };
+}
+
+/** The gateway's Redis keys of one kind after the runs. */
+export interface KeyFootprint {
+  kind: string;
+  keys: number;
+  /** MEMORY USAGE, mean over a sample. */
+  bytes: number;
+  /** How long a key of this kind lives (its window), when the kind is known. */
+  seconds: number | undefined;
 }
 
 /** Requests of one CPU run not answered 200 (a starved machine's deadlines). */
@@ -53,6 +70,7 @@ export interface ScaleResult {
   cpu: CpuRow[];
   plans: { runtime: CpuRow["runtime"]; mode: Mode; plan: Plan }[];
   checks: CheckResult[];
+  redisKeys: KeyFootprint[];
   fakeLatencyMs: number;
 }
 
@@ -85,6 +103,7 @@ export function planTable(r: ScaleResult): string {
       "concurrency that makes CPU the bound",
       "Redis commands/s (script calls/s)",
       "redis-server main-thread cores",
+      "Redis memory held (GB)",
     ],
     r.plans.map(({ runtime, mode, plan }) => {
       const row = r.cpu.find((x) => x.runtime === runtime && x.mode === mode)!;
@@ -99,6 +118,7 @@ export function planTable(r: ScaleResult): string {
           ? `${fmt(plan.redis.opsPerSecond)} (${fmt(r.target * row.redis.scriptsPerRequest)})`
           : "—",
         plan.redis ? fmt(plan.redis.cores, 2) : "—",
+        plan.redis ? fmt(plan.redis.memoryGB, 2) : "—",
       ];
     }),
   );
@@ -159,6 +179,7 @@ export function renderScaleMarkdown(r: ScaleResult): string {
   const maxCores = Math.max(...redisPlans.map((p) => p.plan.redis!.cores));
   const maxGbps = Math.max(...redisPlans.map((p) => p.plan.redis!.gbps));
   const maxInstances = Math.max(...r.plans.map((p) => p.plan.instances));
+  const maxMemory = Math.max(...redisPlans.map((p) => p.plan.redis!.memoryGB));
   const failed = r.checks.filter((c) => !c.ok).length;
   const retried = r.checks.filter((c) => c.retriedAfter).length;
   return `# Scale model
@@ -205,6 +226,10 @@ ${planTable(r)}
   publishes is ${MEMORYSTORE.maxNetworkGbps} Gbps of network bandwidth per instance and ${fmt(MEMORYSTORE.maxClients)} connected clients per instance
   (${MEMORYSTORE.sources.join("; ")}), and it advises benchmarking the workload. The gateway holds one connection per instance.
   TLS (\`rediss://\`, as infra deploys it) adds CPU on both sides that this loopback run does not measure.
+- **Redis memory**: each OTP leaves ${r.redisKeys.map((k) => `a ${KEY_LABELS[k.kind] ?? k.kind} of ${fmt(k.bytes)} bytes${k.seconds === undefined ? "" : ` for ${fmt(k.seconds)} s`}`).join(", ")}
+  (MEMORY USAGE, mean over up to 300 keys of each kind; ${fmt(r.redisKeys.reduce((n, k) => n + k.keys, 0))} keys after the runs). At ${fmt(r.target)}/s that is
+  ${fmt(maxMemory, 2)} GB held, when every OTP goes to a new number in a new range (shared ranges hold fewer per-prefix counters);
+  infra's default Memorystore is ${DEPLOYED_REDIS_GB} GB (\`redisMemorySizeGb\`, BASIC tier)${maxMemory > DEPLOYED_REDIS_GB ? ": **too small for this rate**" : ""}.
 
 ## Correctness under concurrency: gateway processes sharing one redis-server
 

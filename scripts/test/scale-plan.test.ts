@@ -47,9 +47,14 @@ describe("scale plan for a target rate", () => {
     expect(planFor({ ...base, cloudRun: { ...DEPLOYED_CLOUD_RUN, vcpuPerInstance: 2 } }).perInstanceAtCpuTarget).toBeCloseTo(4000, 9);
   });
 
-  it("turns Redis work per request into operations, main-thread cores, bandwidth and clients at the target", () => {
-    const plan = planFor({ ...base, redis: { commandsPerRequest: 4, cpuUsPerRequest: 25, bytesPerRequest: 1000 } });
-    expect(plan.redis).toEqual({ opsPerSecond: 40_000, cores: 0.25, gbps: 0.08, clients: plan.instances });
+  it("turns Redis work per request into operations, main-thread cores, bandwidth, clients and memory at the target", () => {
+    const retained = [
+      { bytesPerRequest: 200, seconds: 60 },
+      { bytesPerRequest: 100, seconds: 600 },
+    ];
+    const plan = planFor({ ...base, redis: { commandsPerRequest: 4, cpuUsPerRequest: 25, bytesPerRequest: 1000, retained } });
+    // 10,000/s × (200 B × 60 s + 100 B × 600 s) = 0.72 GB held at a steady rate.
+    expect(plan.redis).toEqual({ opsPerSecond: 40_000, cores: 0.25, gbps: 0.08, clients: plan.instances, memoryGB: 0.72 });
     expect(planFor(base).redis).toBeUndefined();
   });
 
