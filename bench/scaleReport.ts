@@ -55,6 +55,8 @@ export interface Unanswered {
   run: string;
   bad: number;
   what: string;
+  /** False for the unmeasured requests that open a run's connections. */
+  measured: boolean;
 }
 
 export interface ScaleResult {
@@ -196,7 +198,7 @@ Written by \`npm run bench:scale\` (bench/scale.ts) on ${r.date}; the run took $
 
 Each request is a new OTP to a new number (every number in a range of its own, so no limit is met). CPU ms /
 request = user + system CPU of the gateway process (all threads, /proc/<pid>/stat) over a run ÷ requests answered;
-median of ${r.load.rounds} round(s) of ${fmt(r.load.perRound)} requests per subject after ${fmt(r.load.warmUp)} unmeasured, ${r.load.connections} connections,
+median of ${r.load.rounds} round(s) of ${fmt(r.load.perRound)} requests per subject (each after 100 unmeasured on fresh connections) after ${fmt(r.load.warmUp)} unmeasured, ${r.load.connections} connections,
 the fake answering at once, rounds alternating between subjects${r.load.roundsCut ? " (fewer rounds than planned: the time bound cut them)" : ""}. Redis
 figures are \`INFO\` deltas of the redis-server over the same runs: script calls are round trips from the gateway,
 commands count what the scripts ran inside Redis too (Redis 7 counts both). In memory, every number's counters
@@ -204,7 +206,7 @@ stay in the gateway's heap for their window (10 minutes); with Redis that state,
 redis-server instead.
 
 ${measured}
-${r.load.unanswered.length ? `\nNot answered 200 (counted in the CPU per request, which divides by every answer): ${r.load.unanswered.map((u) => `${u.run}: ${u.what}`).join("; ")}.\n` : ""}
+${r.load.unanswered.length ? `\nNot answered 200 (in a measured run, counted in its CPU per request, which divides by every answer): ${r.load.unanswered.map((u) => `${u.run}: ${u.what}`).join("; ")}.\n` : ""}
 ## Plan for ${fmt(r.target)} OTPs per second
 
 vCPU·s per s = rate × CPU per request. Cloud Run sizes by both CPU and concurrency, each at a 60% target
