@@ -4,7 +4,9 @@
  * runs it with `node --cpu-prof` against a fake Twilio answering at once, loads it at 50 connections with Mosaic's
  * POST, stops it with SIGTERM (the profile is written on exit), and summarises self time by module and by function,
  * each bundle position mapped back to its source through the source map (node:module SourceMap).
- * Prints markdown; `--out bench/PROFILE.md` writes it too.
+ * Prints markdown; `--out bench/PROFILE.md` writes it too; `--top N` lists N modules, owners and functions (30).
+ * `--script bench/baselines/express-sdk.mjs` profiles a baseline instead (its sources as they are, no bundle), to
+ * set the gateway's areas beside the same work done minimally.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -23,6 +25,8 @@ function arg(name: string): string | undefined {
 }
 const seconds = Number(arg("seconds") ?? 15);
 const out = arg("out");
+const top = Number(arg("top") ?? 30);
+const script = arg("script");
 const WARM_SECONDS = 3;
 const CONNECTIONS = 50;
 
@@ -44,10 +48,13 @@ async function main() {
   const work = mkdtempSync(path.join(os.tmpdir(), "gateway-profile-"));
   const dist = path.join(work, "dist");
   try {
-    buildWithSourceMaps(dist);
+    if (!script) buildWithSourceMaps(dist);
     const fakes = await startFakeTwilios(1, 0);
     const gateway = await startServer(
-      { file: process.execPath, args: ["--cpu-prof", "--cpu-prof-dir", work, "gateway.mjs"], cwd: dist },
+      script
+        ? { file: process.execPath, args: ["--cpu-prof", "--cpu-prof-dir", work, path.resolve(script)] }
+        : { file: process.execPath, args: ["--cpu-prof", "--cpu-prof-dir", work, "gateway.mjs"], cwd: dist },
+      // As the bench's "gateway" row: the defaults (duplicate suppression and limits in memory, never reached).
       gatewayEnv(fakes.fakes[0]!.url, { CONCURRENCY: "200" }),
     );
     let requests = 0;
@@ -55,10 +62,11 @@ async function main() {
       const url = `http://127.0.0.1:${gateway.ready.port}${PATH}`;
       const run = (duration: number) =>
         autocannon({ url, connections: CONNECTIONS, duration, method: "POST", headers: sendHeaders, body: SMS_BODY, idReplacement: true, timeout: 10 });
-      await run(WARM_SECONDS);
-      const r = await run(seconds);
-      requests = r["2xx"];
-      if (r.non2xx + r.errors > 0) throw new Error(`${r.non2xx} non-2xx answers and ${r.errors} errors under load`);
+      for (const duration of [WARM_SECONDS, seconds]) {
+        const r = await run(duration);
+        requests += r["2xx"];
+        if (r.non2xx + r.errors > 0) throw new Error(`${r.non2xx} non-2xx answers and ${r.errors} errors under load`);
+      }
     } finally {
       await gateway.stop("SIGTERM");
       await fakes.stop();
@@ -77,13 +85,21 @@ async function main() {
           maps.set(file, null);
         }
       }
-      const entry = maps.get(file)?.findEntry(line, column) as { originalSource?: string; originalLine?: number } | undefined;
+      const map = maps.get(file);
+      // Sources run as they are (a baseline): the file itself.
+      if (!map) return { source: path.relative(REPO_ROOT, file), line: line + 1 };
+      const entry = map.findEntry(line, column) as { originalSource?: string; originalLine?: number } | undefined;
       if (!entry?.originalSource) return undefined;
-      const source = entry.originalSource.startsWith("file://") ? fileURLToPath(entry.originalSource) : path.resolve(dist, entry.originalSource);
+      // Source map paths are relative to the map's own directory (dist/ or dist/chunks/).
+      const source = entry.originalSource.startsWith("file://")
+        ? fileURLToPath(entry.originalSource)
+        : path.resolve(path.dirname(file), entry.originalSource);
       return { source: path.relative(REPO_ROOT, source), line: (entry.originalLine ?? 0) + 1 };
     };
     const md = summarizeProfile(profile, locate, {
-      title: `CPU profile of the Node gateway bundle under load (${CONNECTIONS} connections, ${seconds} s after ${WARM_SECONDS} s warm-up, ${requests.toLocaleString("en-US")} requests in the measured part)`,
+      top,
+      title: `CPU profile of ${script ? `\`${script}\`` : "the Node gateway bundle"} under load (${CONNECTIONS} connections, ${WARM_SECONDS} + ${seconds} s)`,
+      requests,
       note:
         `${new Date().toISOString()}, Node ${process.version}, ${os.cpus()[0]?.model ?? ""} × ${os.cpus().length}, load average ` +
         `${os.loadavg().map((l) => l.toFixed(1)).join(" / ")}. The profile covers the whole process life (start, warm-up, ` +

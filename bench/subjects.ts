@@ -4,17 +4,17 @@
  * CONCURRENCY) and a fake Twilio of its own, and answers Mosaic's POST.
  *
  * Adding a row for a feature of the send path = adding a gateway variant below: the same bundle with a different
- * environment, e.g.
- *
- *   { id: "gateway-route", label: "… with SMS_ROUTES, one route", env: () => ({ SMS_ROUTES: "…" }) },
+ * environment (e.g. a route, protection off or on Redis, receipts on: the rows below).
  *
  * The protection rows (issue 11): the default (dedupe and limits in memory), protection off, and on Redis. Every
  * request is a new SMS (fixtures.ts SMS_BODY) and the limits count but are never reached (LIMITS_NEVER_REACHED),
  * so all three do the baselines' work: the difference between them is what dedupe and the limits cost.
  *
  * A variant is measured exactly like the gateway (CPU per request, throughput, added latency, pool bound) and held
- * to the same targets; `needs: ["redis"]` makes the bench start one throwaway `redis-server` (bench/lib/redis.ts)
- * for the run and hand its URL to `env`. `npm run bench -- --only gateway-route,express-sdk` runs a subset.
+ * to the same targets; `needs: ["redis"]` makes the bench start one throwaway `redis-server`
+ * (scripts/redisServer.ts) for the run and hand its URL to `env`. Feature rows run in full runs, not in `--quick`
+ * (which keeps the gateway and the baselines, under a minute); `npm run bench -- --only gateway-route,express-sdk`
+ * runs a subset.
  */
 import { bundleCommand, type Command, type Runtime } from "../scripts/processes.ts";
 import { gatewayEnv } from "./lib/fixtures.ts";
@@ -40,6 +40,8 @@ export interface Subject {
   role: "gateway" | "baseline" | "context";
   /** One provider POST per request: also measured at the fixed load (200 concurrent over a 100 ms provider). */
   sameWork: boolean;
+  /** Measured by `--quick` too (the targets' pair and the baselines); feature rows and context: full runs only. */
+  quick: boolean;
   command(runtime: Runtime): Command;
   env(ctx: SubjectContext): Record<string, string>;
   needs?: Service[];
@@ -81,6 +83,11 @@ export const GATEWAY_VARIANTS: GatewayVariant[] = [
     env: () => ({ PUBLIC_BASE_URL: "https://sms-gateway.example" }),
   },
   {
+    id: "gateway-route",
+    label: "… with SMS_ROUTES: one route (US → Twilio)",
+    env: () => ({ SMS_ROUTES: JSON.stringify({ US: [{ provider: "twilio" }] }) }),
+  },
+  {
     id: "gateway-log",
     label: "the gateway with SMS_PROVIDER=log (no provider call: its own HTTP, checks and logging)",
     env: () => ({ SMS_PROVIDER: "log" }),
@@ -103,6 +110,7 @@ export const SUBJECTS: Subject[] = [
       label: v.label,
       role: v.context ? "context" : "gateway",
       sameWork: !v.context,
+      quick: v.id === "gateway",
       command: (runtime) => bundleCommand(runtime),
       env: (ctx) => gatewayEnv(ctx.twilioUrl, { CONCURRENCY: String(ctx.concurrency), ...v.env?.(ctx) }),
       ...(v.needs ? { needs: v.needs } : {}),
@@ -110,6 +118,7 @@ export const SUBJECTS: Subject[] = [
   ),
   {
     id: "express-sdk",
+    quick: true,
     label: "minimal Express 5 + `twilio` SDK (client built once, minimal httpClient)",
     role: "baseline",
     sameWork: true,
@@ -118,6 +127,7 @@ export const SUBJECTS: Subject[] = [
   },
   {
     id: "express-http",
+    quick: true,
     label: "Express 5 + hand-written `http.request`",
     role: "baseline",
     sameWork: true,
@@ -126,6 +136,7 @@ export const SUBJECTS: Subject[] = [
   },
   {
     id: "floor",
+    quick: true,
     label: "the floor: `node:http` + `http.request` (Node) / `Deno.serve` + `fetch` (Deno)",
     role: "baseline",
     sameWork: true,
@@ -134,6 +145,7 @@ export const SUBJECTS: Subject[] = [
   },
   {
     id: "express-echo",
+    quick: false,
     label: "Express 5 JSON echo (one HTTP exchange, no provider call)",
     role: "context",
     sameWork: false,
@@ -152,6 +164,7 @@ export function comparedBundle(dir: string): Subject {
     label: `the gateway bundle in ${dir} (compared)`,
     role: "context",
     sameWork: true,
+    quick: true,
     command: (runtime) => bundleCommand(runtime, dir),
     env: (ctx) => gatewayEnv(ctx.twilioUrl, { CONCURRENCY: String(ctx.concurrency) }),
   };

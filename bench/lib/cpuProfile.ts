@@ -34,7 +34,7 @@ export function moduleOf(source: string): string {
 /** Coarse areas, first match wins: what a change to the send path can aim at. */
 const AREAS: [RegExp, string][] = [
   [/^\(garbage collector\)$/, "GC"],
-  [/^\((program|native)\)$/, "V8 / native, unattributed"],
+  [/^\((program|native)\)$/, "native code (syscalls such as writev, JSON, RegExp) and V8"],
   [/^(express|router|finalhandler|send|serve-static|path-to-regexp|encodeurl|escape-html|parseurl|on-finished|vary|statuses|accepts|negotiator|content-disposition|cookie|cookie-signature|fresh|range-parser|proxy-addr|forwarded|ipaddr\.js|etag|mime-types|mime-db|merge-descriptors|depd|utils-merge|methods|qs|side-channel.*|call-bind.*|get-intrinsic|es-.*|function-bind|has-.*|gopd|hasown|dunder-proto|math-intrinsics|object-inspect|http-errors|setprototypeof|inherits|toidentifier|debug|ms|once|wrappy|is-promise)$/, "Express 5 and its small dependencies"],
   [/^(body-parser|raw-body|iconv-lite|safer-buffer|content-type|type-is|media-typer|bytes|unpipe)$/, "body parsing (body-parser, raw-body)"],
   [/^twilio$|^axios$|^dayjs$|^scmp$|^xmlbuilder$|^jsonwebtoken$|^https-proxy-agent$/, "twilio SDK"],
@@ -42,6 +42,7 @@ const AREAS: [RegExp, string][] = [
   [/^zod$/, "zod"],
   [/^gateway\/src\/providers\//, "gateway: provider (transport, SDK glue)"],
   [/^gateway\/src\//, "gateway: app, logging, checks"],
+  [/^bench\/baselines\//, "a baseline's own code"],
   [/^node:(_http_|http|internal\/http)/, "Node http"],
   [/^node:(net|internal\/net|internal\/stream_base_commons|_stream_|stream|internal\/streams)/, "Node net and streams"],
   [/^node:/, "Node, other"],
@@ -53,7 +54,11 @@ export function areaOf(module: string): string {
 
 const pct = (n: number, total: number) => `${((100 * n) / total).toFixed(1)}%`;
 
-export function summarizeProfile(profile: CpuProfile, locate: Locate, opts: { title: string; note: string; top?: number }): string {
+export function summarizeProfile(
+  profile: CpuProfile,
+  locate: Locate,
+  opts: { title: string; note: string; top?: number; /** Requests answered over the profile: adds µs per request. */ requests?: number },
+): string {
   const top = opts.top ?? 30;
   const frames = new Map<number, Frame | "idle" | "root">();
   for (const node of profile.nodes) {
@@ -118,16 +123,22 @@ export function summarizeProfile(profile: CpuProfile, locate: Locate, opts: { ti
     const ownerArea = areaOf(owner.module);
     byOwnerArea.set(ownerArea, (byOwnerArea.get(ownerArea) ?? 0) + us);
   }
+  // µs of the main thread's time per request answered: comparable across subjects (a baseline's profile beside the
+  // gateway's), where shares are not.
+  const perRequestHeader = opts.requests ? ["µs per request"] : [];
+  const perRequest = (us: number) => (opts.requests ? [(us / opts.requests).toFixed(1)] : []);
   const sorted = <T>(m: Map<string, T>, us: (t: T) => number) => [...m].sort((a, b) => us(b[1]) - us(a[1]));
   const rows = (header: string[], body: string[][]) =>
     [header, header.map(() => "---"), ...body].map((r) => `| ${r.join(" | ")} |`).join("\n");
   return `# ${opts.title}
 
-${opts.note} Busy ${(busy / 1e6).toFixed(1)} s, idle ${(idle / 1e6).toFixed(1)} s.
+${opts.note} Busy ${(busy / 1e6).toFixed(1)} s, idle ${(idle / 1e6).toFixed(1)} s${
+    opts.requests ? `, ${opts.requests.toLocaleString("en-US")} requests answered: ${(busy / opts.requests).toFixed(1)} µs of the main thread per request` : ""
+  }.
 
 ## Self time by area
 
-${rows(["area", "self time"], sorted(byArea, (x) => x).map(([a, us]) => [a, pct(us, busy)]))}
+${rows(["area", "self time", ...perRequestHeader], sorted(byArea, (x) => x).map(([a, us]) => [a, pct(us, busy), ...perRequest(us)]))}
 
 ## Self time by module (top ${top})
 
@@ -139,7 +150,7 @@ The owner of a sample is the nearest frame up its stack in the gateway's or a pa
 natives (\`writev\`, JSON, RegExp) are counted where they were called from. What is left under "Node" ran with no
 gateway or package frame on the stack (socket reads, timers, the HTTP parser's callbacks into Node's own code).
 
-${rows(["owner's area", "time"], sorted(byOwnerArea, (x) => x).map(([a, us]) => [a, pct(us, busy)]))}
+${rows(["owner's area", "time", ...perRequestHeader], sorted(byOwnerArea, (x) => x).map(([a, us]) => [a, pct(us, busy), ...perRequest(us)]))}
 
 ${rows(
   ["owner (top " + top + ")", "where", "area", "time"],
