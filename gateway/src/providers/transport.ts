@@ -57,8 +57,19 @@ export class ResponseTooLargeError extends Error {
 /** Provider answers are small JSON documents; anything larger is not the provider's API. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
 
+/**
+ * A pooled connection idle this long is closed by us. A server closes idle keep-alive connections on its own
+ * clock (Node's default: 5 s); a request written onto one just as the server closes it is lost after it was
+ * written — for a send, an unknown outcome (502 outcome_unknown) for an SMS that was never processed. Closing
+ * first avoids that race: undici (Node's fetch) keeps idle sockets 4 s by default for the same reason, and Node's
+ * agent shortens this further when a server announces `Keep-Alive: timeout=N` (N − 1 s).
+ */
+export const IDLE_SOCKET_MS = 4_000;
+
 export interface HttpTransportOptions {
   maxSockets: number;
+  /** Default IDLE_SOCKET_MS; tests shorten it. */
+  idleSocketMs?: number;
   now?: () => number;
   /**
    * The two guards against Deno's re-send, both on by default and never turned off outside
@@ -71,7 +82,14 @@ export interface HttpTransportOptions {
 
 export function createHttpTransport(options: HttpTransportOptions): HttpTransport {
   const now = options.now ?? Date.now;
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets };
+  const agentOptions = {
+    keepAlive: true,
+    maxSockets: options.maxSockets,
+    maxFreeSockets: options.maxSockets,
+    // Node's agent applies it to free sockets (destroyed when it fires); on a socket in use it only emits
+    // 'timeout', which nothing here listens to: the deadline (≤ SEND_TIMEOUT_MS) governs a request in flight.
+    timeout: options.idleSocketMs ?? IDLE_SOCKET_MS,
+  };
   const agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
 
   function send(spec: HttpRequestSpec, limits: AttemptLimits, onWritten?: () => void): Promise<HttpAnswer> {
