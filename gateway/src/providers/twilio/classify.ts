@@ -52,6 +52,9 @@ const isAbort = (err: unknown) => err instanceof Error && (err.name === "AbortEr
 
 export function classifyTwilioFailure(err: unknown, { deadlinePassed, written, retryAfterMs }: FailureContext): SendOutcome {
   if (!written) {
+    if (isNamed(err, "SdkCallOrderError")) {
+      return { kind: "provider_rejected", code: "sdk_call_order", reason: "the twilio SDK did not call its httpClient as this gateway expects" };
+    }
     return deadlinePassed || isAbort(err) || isNamed(err, "AttemptNotStartedError")
       ? { kind: "provider_rejected", code: NOT_STARTED, reason: "no time left to send to Twilio" }
       : { kind: "provider_rejected", code: "not_connected", reason: "could not connect to Twilio" };

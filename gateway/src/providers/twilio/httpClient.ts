@@ -25,8 +25,12 @@ export interface TwilioHttpResponse {
   headers: http.IncomingHttpHeaders;
 }
 
-export interface BoundTwilioHttpClient {
+/** What the SDK needs of its `httpClient`: it only ever calls request() (twilio/lib/base/BaseTwilio.js). */
+export interface TwilioHttpClient {
   request(opts: TwilioHttpRequest): Promise<TwilioHttpResponse>;
+}
+
+export interface BoundTwilioHttpClient extends TwilioHttpClient {
   /** The last answer's headers: the SDK's RestException drops them, and a 429's Retry-After matters. */
   readonly lastHeaders: http.IncomingHttpHeaders | undefined;
   /** The request was handed to a connected socket: from then on Twilio may have received it. */
@@ -56,6 +60,60 @@ export function rewriteUri(uri: string, baseUrl: string, params?: Record<string,
   url.pathname = base.pathname.replace(/\/+$/, "") + url.pathname;
   if (params) for (const [k, v] of new URLSearchParams(formEncode(params))) url.searchParams.append(k, v);
   return url;
+}
+
+/**
+ * The SDK called its httpClient other than synchronously from the API call (a change in the SDK this gateway
+ * does not support): the request was not sent.
+ */
+export class SdkCallOrderError extends Error {
+  override readonly name = "SdkCallOrderError";
+}
+
+export interface SharedTwilioHttpClient {
+  /** Handed to the one SDK client built per process. */
+  readonly httpClient: TwilioHttpClient;
+  /**
+   * Runs one SDK call whose request goes through `bound` (one attempt's limits and state). The SDK's API methods
+   * call their httpClient synchronously (message.create → Version.create → Domain.request → BaseTwilio.Client
+   * .request → httpClient.request, twilio 5.x/6.x, none of them async), so the attempt is handed over in a slot
+   * that the call empties before it returns. A call that leaves the slot full, or a request that finds it empty,
+   * is refused before anything is written: concurrent sends can never swap limits.
+   */
+  through<T>(bound: BoundTwilioHttpClient, call: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * One httpClient for a process-wide SDK client: building the SDK's Client, Api and Messages objects per send
+ * cost ~10% of the gateway's CPU per request (npm run bench -- --compare, issue 12).
+ */
+export function shareTwilioHttpClient(): SharedTwilioHttpClient {
+  let slot: BoundTwilioHttpClient | undefined;
+  return {
+    httpClient: {
+      request(opts) {
+        const bound = slot;
+        slot = undefined;
+        if (!bound) return Promise.reject(new SdkCallOrderError("the twilio SDK called its httpClient outside the API call"));
+        return bound.request(opts);
+      },
+    },
+    through(bound, call) {
+      slot = bound;
+      let result: Promise<never>;
+      try {
+        result = call() as Promise<never>;
+      } catch (err) {
+        slot = undefined;
+        throw err;
+      }
+      const untaken = slot !== undefined;
+      slot = undefined;
+      if (!untaken) return result;
+      result.catch(() => {}); // its late request finds the slot empty and rejects: nothing is written
+      return Promise.reject(new SdkCallOrderError("the twilio SDK did not call its httpClient synchronously"));
+    },
+  };
 }
 
 /** Rewritten URIs without query params: a send always posts to the same Messages.json, so parse it once. */

@@ -5,9 +5,9 @@ import type { SmsProvider } from "../provider.ts";
 import { abortableSleep, retryWhileThrottled, type RetryDeps } from "../retry.ts";
 import type { HttpTransport } from "../transport.ts";
 import { classifyTwilioFailure, classifyTwilioMessage } from "./classify.ts";
-import { createTwilioTransport, type TwilioTransport } from "./httpClient.ts";
+import { createTwilioTransport, shareTwilioHttpClient, type TwilioTransport } from "./httpClient.ts";
 import { dateSentAfter, findSent, MAX_PAGES, PAGE_SIZE, RECENT_PAGE_SIZE } from "./lookup.ts";
-import type { MessagePage, MessagesFactory } from "./sdk.ts";
+import type { MessagePage, MessagesApi, MessagesFactory } from "./sdk.ts";
 import { twilioSender } from "./sender.ts";
 
 export interface TwilioProviderOptions extends Partial<RetryDeps> {
@@ -43,10 +43,19 @@ export function createTwilioProvider(config: TwilioConfig, options: TwilioProvid
       ? [config.accountSid, config.auth.authToken]
       : [config.auth.keySid, config.auth.keySecret];
 
+  // One SDK client for every send (its Client, Api and Messages objects), each request routed to its attempt.
+  const shared = shareTwilioHttpClient();
+  let sendApi: MessagesApi | undefined;
+
   return {
     name: "twilio",
     async attempt(sms, ctx) {
       const messagesApi = await loadSdk();
+      const messages = (sendApi ??= messagesApi(username, password, {
+        accountSid: config.accountSid,
+        httpClient: shared.httpClient,
+        autoRetry: false,
+      }));
       const sender = twilioSender(config.sender, ctx.sender);
       return retryWhileThrottled(
         async (limits) => {
@@ -59,14 +68,10 @@ export function createTwilioProvider(config: TwilioConfig, options: TwilioProvid
             validityPeriod,
             ...(statusCallbackBaseUrl !== undefined && { statusCallback: twilioStatusCallbackUrl(statusCallbackBaseUrl, deps.now()) }),
           };
-          // A client per request binds the transport to its limits; construction is cheap (lazy domains).
+          // This request's limits and state (written, Retry-After), bound for the one call below.
           const httpClient = http.bind(limits);
           try {
-            const message = await messagesApi(username, password, {
-              accountSid: config.accountSid,
-              httpClient,
-              autoRetry: false,
-            }).create(params);
+            const message = await shared.through(httpClient, () => messages.create(params));
             return classifyTwilioMessage(message);
           } catch (err) {
             return classifyTwilioFailure(err, {

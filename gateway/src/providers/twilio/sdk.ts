@@ -7,7 +7,7 @@
  */
 import BaseTwilio from "twilio/lib/base/BaseTwilio.js";
 import Api from "twilio/lib/rest/Api.js";
-import type { BoundTwilioHttpClient } from "./httpClient.ts";
+import type { TwilioHttpClient } from "./httpClient.ts";
 
 export interface MessagesApi {
   /** Resolves to the parsed 2xx body; its `sid` is checked by the caller, never trusted. */
@@ -40,7 +40,7 @@ export interface ListedMessage {
 export type MessagesFactory = (
   username: string,
   password: string,
-  opts: { accountSid: string; httpClient: BoundTwilioHttpClient; autoRetry: false },
+  opts: { accountSid: string; httpClient: TwilioHttpClient; autoRetry: false },
 ) => MessagesApi;
 
 export const createMessagesApi: MessagesFactory = (username, password, opts) => {
