@@ -84,8 +84,8 @@ export interface SharedTwilioHttpClient {
 }
 
 /**
- * One httpClient for a process-wide SDK client: building the SDK's Client, Api and Messages objects per send
- * cost ~10% of the gateway's CPU per request (npm run bench -- --compare, issue 12).
+ * One httpClient for a process-wide SDK client, instead of the SDK's Client, Api and Messages objects built for
+ * every send (issue 12: Node ~0.91x the CPU per request, Deno within noise; commit d822fd8).
  */
 export function shareTwilioHttpClient(): SharedTwilioHttpClient {
   let slot: BoundTwilioHttpClient | undefined;
