@@ -168,7 +168,16 @@ describe("store keys", () => {
     expect(keys.number("+14155552671")).not.toBe(keys.number("+14155552999"));
   });
 
-  it("without a secret use a random one per process: nothing to share, nothing to guess", () => {
-    expect(createProtectionKeys(undefined).number("+14155552671")).not.toBe(createProtectionKeys(undefined).number("+14155552671"));
+  it("without a secret (the in-memory store: nothing leaves the process) the record's key is a SHA-256, never the text", () => {
+    const local = createProtectionKeys(undefined);
+    const key = local.dedupe("+14155552671", "code 123456");
+    expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(key).not.toContain("123456");
+    expect(local.dedupe("+14155552671", "code 123456")).toBe(key);
+    expect(local.dedupe("+14155552671", "code 123457")).not.toBe(key);
+    expect(local.dedupe("+1415555267", "1\ncode")).not.toBe(local.dedupe("+14155552671", "code"));
+    expect(local.prefix("+14155552671")).toBe(local.prefix("+14155552999"));
+    expect(local.number("+14155552671")).not.toBe(local.number("+14155552999"));
+    expect(key).not.toBe(keys.dedupe("+14155552671", "code 123456")); // the shared store's keys are keyed
   });
 });
