@@ -24,6 +24,7 @@ import autocannon from "autocannon";
 import { bundleCommand, DENO, REPO_ROOT, startServer, type Command, type Runtime, type Started } from "../scripts/processes.ts";
 import { startRedisServer, type RedisServer } from "../scripts/redisServer.ts";
 import { cpuMs } from "./lib/cpu.ts";
+import { othersCompeting } from "./lib/machine.ts";
 import {
   ACCOUNT_SID,
   AUTH_TOKEN,
@@ -493,7 +494,7 @@ async function main() {
   const saturatedTable = mdTable(saturatedHeader, saturatedRows);
   const fixedTable = mdTable(fixedHeader, fixedRows);
   const seconds = (Date.now() - started) / 1000;
-  const busy = Math.max(loadBefore[0]!, loadAfter[0]!) > m.cores * 0.5;
+  const busy = othersCompeting(m.cores, loadBefore, loadAfter);
   const compared = subjects.find((x) => x.id === "gateway-compared");
   // Every gateway variant measured (e.g. `--only gateway-receipts`), each paired with the compared bundle.
   const compareNote = compared

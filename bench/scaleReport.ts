@@ -2,7 +2,7 @@
  * bench/SCALE.md from a scale run's results (bench/scale.ts): what was measured, what it plans for the target,
  * whether the shared state held under concurrency, and where the providers' own limits put the ceiling.
  */
-import type { MachineLine } from "./lib/machine.ts";
+import { othersCompeting, type MachineLine } from "./lib/machine.ts";
 import { pairedDifference } from "./lib/stats.ts";
 import type { CheckResult } from "./scaleChecks.ts";
 import {
@@ -83,7 +83,7 @@ const table = (header: string[], rows: string[][]) =>
   [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
 
 export function machineText(m: MachineLine, loadAtEnd: number[]): string {
-  const busy = Math.max(m.loadAverage[0]!, loadAtEnd[0]!) > m.cores * 0.5;
+  const busy = othersCompeting(m.cores, m.loadAverage, loadAtEnd);
   return (
     `${m.cpuModel}, ${m.cores} cores, ${fmt(m.memoryGiB, 1)} GiB, ${m.os}; Node ${m.node}, Deno ${m.deno}, redis-server ${m.redis}; ` +
     `commit ${m.commit}. Load average (1/5/15 min) at start ${m.loadAverage.map((l) => fmt(l, 2)).join(" / ")}, ` +

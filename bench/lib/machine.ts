@@ -27,7 +27,7 @@ const run = (file: string, args: string[]) => {
 
 export function machineLine(): MachineLine {
   const cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
-  const dirty = run("git", ["status", "--porcelain", "--", "gateway", "bench", ":(exclude)bench/SCALE.md", ":(exclude)bench/scale.json"]);
+  const dirty = run("git", ["status", "--porcelain", "--", "gateway", "bench", ":(exclude)bench/SCALE.md", ":(exclude)bench/scale.json", ":(exclude)bench/RESULTS.md"]);
   return {
     cpuModel: /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? "unknown",
     cores: os.cpus().length,
@@ -39,4 +39,14 @@ export function machineLine(): MachineLine {
     commit: run("git", ["rev-parse", "--short", "HEAD"]) + (dirty && dirty !== "unknown" ? " with uncommitted changes" : ""),
     loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
   };
+}
+
+/**
+ * Whether other processes shared the cores during a run. The 1-minute load at the start is theirs alone; by the
+ * end a bench's own processes (load generator, fake provider, subject) keep up to about one runnable process per
+ * core, so only load beyond that is someone else's. (Comparing the end load with half the cores flagged every
+ * run, a quiet machine's included.)
+ */
+export function othersCompeting(cores: number, loadAtStart: readonly number[], loadAtEnd: readonly number[]): boolean {
+  return loadAtStart[0]! > cores * 0.5 || loadAtEnd[0]! > cores * 1.25;
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseProcStatCpuMs } from "../../bench/lib/cpu.ts";
 import { areaOf, moduleOf, summarizeProfile, type CpuProfile } from "../../bench/lib/cpuProfile.ts";
 import { median, pairedDifference, pairedRatio } from "../../bench/lib/stats.ts";
+import { othersCompeting } from "../../bench/lib/machine.ts";
 
 describe("CPU time from /proc/<pid>/stat", () => {
   // proc(5): pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime …
@@ -72,5 +73,15 @@ describe("CPU profile summary", () => {
     expect(md).toContain("| `handle` | `node_modules/express/lib/router.js:11` | Express 5 and its small dependencies | 66.7% |");
     expect(md).toContain("| `onread` | `node:net:4` | Node net and streams | 6.7% |");
     expect(md).toContain("idle 0.0 s");
+  });
+});
+
+describe("othersCompeting", () => {
+  it.each([
+    [[0.3, 1, 1.3], [1.5, 1.6, 1.6], false], // a quiet machine: the end load is the bench's own processes
+    [[1.2, 1, 1], [1.5, 1, 1], true], // others already running at the start
+    [[0.3, 1, 1], [2.6, 2, 2], true], // others joined during the run
+  ])("2 cores, load %j at start and %j at end → %s", (start, end, busy) => {
+    expect(othersCompeting(2, start, end)).toBe(busy);
   });
 });
