@@ -56,8 +56,8 @@ const compare = arg("compare");
 const runtimeArg = arg("runtime");
 if (runtimeArg !== undefined && runtimeArg !== "node" && runtimeArg !== "deno") throw new Error("--runtime is node or deno");
 const RUNTIMES: Runtime[] = runtimeArg ? [runtimeArg] : ["node", "deno"];
-/** Only a complete run (all subjects, every section, nothing compared) replaces bench/RESULTS.md. */
-const complete = !only && !noStartup && !compare && !runtimeArg;
+/** Only a complete run (all subjects at full length, every section, nothing compared) replaces bench/RESULTS.md. */
+const complete = !quick && !only && !noStartup && !compare && !runtimeArg;
 const P = {
   ...(quick
     ? { coldRounds: 3, rounds: 2, tputSeconds: 0.75, latSeconds: 0.75, warmSeconds: 0.4 }
@@ -572,7 +572,7 @@ ${missed} missed.
     writeFileSync(path.join(REPO_ROOT, "bench/RESULTS.md"), md);
     log("wrote bench/RESULTS.md");
   } else {
-    log("a partial run (--only / --no-startup / --compare / --runtime): bench/RESULTS.md left as it was");
+    log("a quick or partial run (--quick / --only / --no-startup / --compare / --runtime): bench/RESULTS.md left as it was");
   }
 }
 
