@@ -14,19 +14,19 @@ import { SourceMap } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { REPO_ROOT, startServer } from "../scripts/processes.ts";
 import { gatewayEnv, PATH, sendHeaders, SMS_BODY, startFakeTwilios } from "./lib/fixtures.ts";
 import { summarizeProfile, type CpuProfile } from "./lib/cpuProfile.ts";
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? undefined : process.argv[i + 1];
-}
-const seconds = Number(arg("seconds") ?? 15);
-const out = arg("out");
-const top = Number(arg("top") ?? 30);
-const script = arg("script");
+const { values: flags } = parseArgs({
+  options: { seconds: { type: "string" }, out: { type: "string" }, top: { type: "string" }, script: { type: "string" } },
+});
+const seconds = Number(flags.seconds ?? 15);
+const out = flags.out;
+const top = Number(flags.top ?? 30);
+const script = flags.script;
 const WARM_SECONDS = 3;
 const CONNECTIONS = 50;
 

@@ -20,6 +20,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { bundleCommand, DENO, REPO_ROOT, startServer, type Command, type Runtime, type Started } from "../scripts/processes.ts";
 import { startRedisServer, type RedisServer } from "../scripts/redisServer.ts";
@@ -41,19 +42,23 @@ import { rssMiB, scriptCommand, sleep } from "./lib/processes.ts";
 import { median, pairedDifference, pairedRatio } from "./lib/stats.ts";
 import { comparedBundle, REFERENCE, SUBJECTS, type Subject } from "./subjects.ts";
 
-const quick = process.argv.includes("--quick");
-/** `--name value` or `--name=value`. */
-function arg(name: string): string | undefined {
-  const i = process.argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (i < 0) return undefined;
-  const a = process.argv[i]!;
-  return a.includes("=") ? a.slice(a.indexOf("=") + 1) : process.argv[i + 1];
-}
-const only = arg("only") === undefined ? undefined : new Set(arg("only")!.split(","));
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: "boolean" },
+    only: { type: "string" },
+    "no-startup": { type: "boolean" },
+    compare: { type: "string" },
+    runtime: { type: "string" },
+    rounds: { type: "string" },
+    seconds: { type: "string" },
+  },
+});
+const quick = flags.quick === true;
+const only = flags.only === undefined ? undefined : new Set(flags.only.split(","));
 /** Skip cold start and memory (about 15 s): for runs aimed at CPU per request. */
-const noStartup = process.argv.includes("--no-startup");
-const compare = arg("compare");
-const runtimeArg = arg("runtime");
+const noStartup = flags["no-startup"] === true;
+const compare = flags.compare;
+const runtimeArg = flags.runtime;
 if (runtimeArg !== undefined && runtimeArg !== "node" && runtimeArg !== "deno") throw new Error("--runtime is node or deno");
 const RUNTIMES: Runtime[] = runtimeArg ? [runtimeArg] : ["node", "deno"];
 /** Only a complete run (all subjects at full length, every section, nothing compared) replaces bench/RESULTS.md. */
@@ -63,8 +68,8 @@ const P = {
     ? { coldRounds: 3, rounds: 2, tputSeconds: 0.75, latSeconds: 0.75, warmSeconds: 0.4 }
     : { coldRounds: 15, rounds: 4, tputSeconds: 4, latSeconds: 5, warmSeconds: 2 }),
   // For aiming work at one figure: e.g. `--only gateway,express-sdk --rounds 6 --seconds 3`.
-  ...(arg("rounds") ? { rounds: Number(arg("rounds")) } : {}),
-  ...(arg("seconds") ? { tputSeconds: Number(arg("seconds")), latSeconds: Number(arg("seconds")) } : {}),
+  ...(flags.rounds ? { rounds: Number(flags.rounds) } : {}),
+  ...(flags.seconds ? { tputSeconds: Number(flags.seconds), latSeconds: Number(flags.seconds) } : {}),
 };
 /** Saturating load: enough connections to keep a subject's core busy, fewer than its pool. */
 const TPUT_CONNECTIONS = 50;

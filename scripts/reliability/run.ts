@@ -5,6 +5,7 @@
  * Loopback only; every loop is bounded in count and time.
  *   tsx scripts/reliability/run.ts [--runs N] [--deno-runs N] [--seed S]
  */
+import { parseArgs } from "node:util";
 import http from "node:http";
 import net from "node:net";
 import fc from "fast-check";
@@ -15,14 +16,13 @@ import { sendRaw, type RawOutcome } from "./rawHttp.ts";
 import { percentile, range, slowClientAttack, type AttackFigures } from "./slowClients.ts";
 import { HEADERS_TIMEOUT_MS } from "../../gateway/src/connectionLimits.ts";
 
-const arg = (name: string) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
-const RUNS = Number(arg("--runs") ?? 10_000);
+const { values: flags } = parseArgs({
+  options: { runs: { type: "string" }, "deno-runs": { type: "string" }, seed: { type: "string" } },
+});
+const RUNS = Number(flags.runs ?? 10_000);
 /** Deno runs the same bundle through its own node:http: a smaller second pass, same checks. */
-const DENO_RUNS = Number(arg("--deno-runs") ?? 2_000);
-const SEED = Number(arg("--seed") ?? Date.now() % 2 ** 31);
+const DENO_RUNS = Number(flags["deno-runs"] ?? 2_000);
+const SEED = Number(flags.seed ?? Date.now() % 2 ** 31);
 const API_KEY = "reliability-key-5b0e9c1d2a";
 const AUTH_TOKEN = "reliability-auth-token-9d8c7b6a";
 const ACCOUNT_SID = `AC${"a".repeat(32)}`;
