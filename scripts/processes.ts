@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { PROTECTION_VARIABLES } from "../gateway/src/protection/settings.ts";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 /** The npm `deno` package ships the binary: no download (MOSAIC.md, Deno 2). */
@@ -35,10 +36,14 @@ export function bundleCommand(runtime: Runtime, dir = path.join(REPO_ROOT, "dist
   return runtime === "deno" ? { file: DENO, args: [...DENO_RUN, ...args], cwd: dir } : { file: process.execPath, args, cwd: dir };
 }
 
+/** The gateway's own settings that no name prefix below covers: a developer's Redis or limits never reach a child. */
+const GATEWAY_SETTINGS: ReadonlySet<string> = new Set([...PROTECTION_VARIABLES, "CONCURRENCY", "SEND_TIMEOUT_MS"]);
+
 /** Env for children: the parent's, minus anything that could point them at real accounts or change Node itself. */
 export function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
+    if (GATEWAY_SETTINGS.has(k)) continue;
     if (!/^(TWILIO_|TELNYX_|SMC_|FAILOVER_ON_UNKNOWN$|GATEWAY_|MOSAIC_|SMS_|GOOGLE_|NODE_OPTIONS$|PUBLIC_BASE_URL$|OTP_VALIDITY_S$)/.test(k)) env[k] = v;
   }
   return { ...env, ...overrides };

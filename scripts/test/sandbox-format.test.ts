@@ -23,7 +23,7 @@ describe("sandbox helpers", () => {
 
   it("never hands the parent's provider or Mosaic credentials to a child", () => {
     const saved = { ...process.env };
-    Object.assign(process.env, { TWILIO_AUTH_TOKEN: "real", MOSAIC_CLIENT_SECRET: "real", GATEWAY_API_KEY: "real", GOOGLE_APPLICATION_CREDENTIALS: "/x", PUBLIC_BASE_URL: "https://real.example" });
+    Object.assign(process.env, { TWILIO_AUTH_TOKEN: "real", MOSAIC_CLIENT_SECRET: "real", GATEWAY_API_KEY: "real", GOOGLE_APPLICATION_CREDENTIALS: "/x", PUBLIC_BASE_URL: "https://real.example", REDIS_URL: "rediss://real:6378", PROTECTION_SECRET: "real", RATE_LIMIT_PER_NUMBER: "1/1h", CONCURRENCY: "1" });
     try {
       const env = childEnv({ GATEWAY_API_KEY: "sandbox" });
       expect(env).toMatchObject({ GATEWAY_API_KEY: "sandbox" });
@@ -31,6 +31,7 @@ describe("sandbox helpers", () => {
       expect(env.MOSAIC_CLIENT_SECRET).toBeUndefined();
       expect(env.GOOGLE_APPLICATION_CREDENTIALS).toBeUndefined();
       expect(env.PUBLIC_BASE_URL).toBeUndefined();
+      for (const setting of ["REDIS_URL", "PROTECTION_SECRET", "RATE_LIMIT_PER_NUMBER", "CONCURRENCY"]) expect(env[setting]).toBeUndefined();
       expect(env.PATH).toBe(process.env.PATH);
     } finally {
       for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
