@@ -73,9 +73,18 @@ interface MetadataView {
   numberingPlan: NumberingPlanView;
   selectNumberingPlan(countryOrCallingCode: string): void;
   hasCallingCode(callingCode: string): boolean;
+  hasCountry(country: string): boolean;
   getCountryCodesForCallingCode(callingCode: string): CountryCode[] | undefined;
 }
 const metadata = new Metadata(metadataJson) as unknown as MetadataView;
+
+/**
+ * An ISO 3166 code the metadata has a numbering plan for (SMS_ROUTES keys, ALLOWED_COUNTRIES). The one metadata
+ * instance the number checks use: importing `libphonenumber-js/max` for this would load its own wrappers as well.
+ */
+export function isSupportedCountry(code: string): code is CountryCode {
+  return metadata.hasCountry(code);
+}
 
 /** getNumberType's order: fixed line first, then the others (libphonenumber-js helpers/getNumberType.js). */
 const NUMBER_TYPES = [

@@ -1,4 +1,4 @@
-import { isSupportedCountry } from "libphonenumber-js/max";
+import { isSupportedCountry } from "../phone.ts";
 import type { Destination } from "../phone.ts";
 import type { ProviderName } from "../providers/provider.ts";
 import { NO_ALPHANUMERIC_SENDER, senderKind } from "./senderRules.ts";

@@ -1,4 +1,4 @@
-import { isSupportedCountry } from "libphonenumber-js/max";
+import { isSupportedCountry } from "../phone.ts";
 
 /**
  * The protection settings (issue 11), parsed from raw strings into a typed object. Pure: config.ts, the one
