@@ -6,6 +6,7 @@ import {
   parseRoutes,
   providersIn,
   reachesNoAlphanumeric,
+  ROUTED_PROVIDERS,
   singleRoute,
   type RoutingTable,
 } from "./delivery/routes.ts";
@@ -21,7 +22,7 @@ import { telnyxPublicKeyProblem } from "./receipts/telnyx.ts";
  */
 
 export type { ProviderName };
-const PROVIDER_NAMES = ["twilio", "smc", "telnyx", "log"] as const satisfies readonly ProviderName[];
+const PROVIDER_NAMES = [...ROUTED_PROVIDERS, "log"] as const satisfies readonly ProviderName[];
 
 export interface TwilioConfig {
   accountSid: string;
@@ -165,6 +166,11 @@ const MIN_SEND_TIMEOUT_MS = 500;
 export const DEFAULT_OTP_VALIDITY_S = 600;
 const MAX_OTP_VALIDITY_S = 36_000;
 
+/** SEND_TIMEOUT_MS's default: Mosaic gives up at about 3 s. */
+export const DEFAULT_SEND_TIMEOUT_MS = 2500;
+/** CONCURRENCY's default: Cloud Run's default requests per instance. */
+export const DEFAULT_CONCURRENCY = 80;
+
 const EnvSchema = z.object({
   PORT: integer("PORT", 0, 65535, 8080),
   HOST: z.pipe(
@@ -195,10 +201,10 @@ const EnvSchema = z.object({
     "SEND_TIMEOUT_MS",
     MIN_SEND_TIMEOUT_MS,
     DRAIN_TIMEOUT_MS,
-    2500,
+    DEFAULT_SEND_TIMEOUT_MS,
     `a send accepted just before SIGTERM must be answered inside the ${DRAIN_TIMEOUT_MS / 1000} s drain`,
   ),
-  CONCURRENCY: integer("CONCURRENCY", 1, 1000, 80),
+  CONCURRENCY: integer("CONCURRENCY", 1, 1000, DEFAULT_CONCURRENCY),
   PUBLIC_BASE_URL: optional,
   OTP_VALIDITY_S: integer("OTP_VALIDITY_S", 1, MAX_OTP_VALIDITY_S, DEFAULT_OTP_VALIDITY_S, "Twilio's ValidityPeriod range"),
   SMS_PROVIDER: z.pipe(

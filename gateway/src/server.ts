@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createClientErrorHandler } from "./clientError.ts";
-import { DRAIN_TIMEOUT_MS } from "./config.ts";
+import { DEFAULT_CONCURRENCY, DEFAULT_SEND_TIMEOUT_MS, DRAIN_TIMEOUT_MS } from "./config.ts";
 import { connectionLimits, type ConnectionLimits } from "./connectionLimits.ts";
 import type { Logger } from "./log.ts";
 
@@ -30,7 +30,7 @@ export interface ServeOptions {
  */
 export function serve(handler: http.RequestListener, options: ServeOptions): Promise<RunningServer> {
   const { logger, drainTimeoutMs = DRAIN_TIMEOUT_MS } = options;
-  const limits = options.limits ?? connectionLimits({ sendTimeoutMs: 2500, concurrency: 80 });
+  const limits = options.limits ?? connectionLimits({ sendTimeoutMs: DEFAULT_SEND_TIMEOUT_MS, concurrency: DEFAULT_CONCURRENCY });
   // requireHostHeader off: a request without Host reaches the app and gets its JSON answer (Node's own is a bare 400).
   const server = http.createServer(
     {
