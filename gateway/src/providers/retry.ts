@@ -33,6 +33,15 @@ export interface RetryDeps {
   random?: () => number;
 }
 
+/** A provider's retry dependencies from its options: the real clock and sleep unless a test injects its own. */
+export function retryDeps(options: Partial<RetryDeps>): RetryDeps {
+  return {
+    now: options.now ?? Date.now,
+    sleep: options.sleep ?? abortableSleep,
+    ...(options.random !== undefined && { random: options.random }),
+  };
+}
+
 export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const onAbort = () => {

@@ -1,6 +1,6 @@
 import { secretSafeUrlProblem, type SmcConfig } from "../../config.ts";
 import type { SmsProvider, OutgoingSms, SendOutcome } from "../provider.ts";
-import { abortableSleep, retryWhileThrottled, type RetryDeps } from "../retry.ts";
+import { retryDeps, retryWhileThrottled, type RetryDeps } from "../retry.ts";
 import { sendClassified, type AttemptLimits, type HttpTransport } from "../transport.ts";
 import { classifySmcSend, classifySmcToken, type SmcToken, type SmcTokenVerdict } from "./classify.ts";
 import { createTokenCache } from "./token.ts";
@@ -55,7 +55,7 @@ export function smcTokenRequest(config: SmcConfig): { url: URL; body: string } {
 const JSON_HEADERS = { "Content-Type": "application/json", Accept: "application/json" };
 
 export function createSmcProvider(config: SmcConfig, options: SmcProviderOptions): SmsProvider {
-  const deps: RetryDeps = { now: options.now ?? Date.now, sleep: options.sleep ?? abortableSleep, ...options };
+  const deps = retryDeps(options);
   const { transport } = options;
   const tokenRequest = smcTokenRequest(config);
   const defaultRest = `https://${config.subdomain}.rest.marketingcloudapis.com`;

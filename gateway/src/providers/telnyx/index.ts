@@ -1,6 +1,6 @@
 import type { TelnyxConfig } from "../../config.ts";
 import type { AttemptContext, SmsProvider, OutgoingSms } from "../provider.ts";
-import { abortableSleep, retryWhileThrottled, type RetryDeps } from "../retry.ts";
+import { retryDeps, retryWhileThrottled, type RetryDeps } from "../retry.ts";
 import { sendClassified, type HttpTransport } from "../transport.ts";
 import { classifyTelnyxAnswer } from "./classify.ts";
 
@@ -42,7 +42,7 @@ export function telnyxMessage(config: TelnyxConfig, sms: OutgoingSms, sender: At
 }
 
 export function createTelnyxProvider(config: TelnyxConfig, options: TelnyxProviderOptions): SmsProvider {
-  const deps: RetryDeps = { now: options.now ?? Date.now, sleep: options.sleep ?? abortableSleep, ...options };
+  const deps = retryDeps(options);
   const url = new URL(`${config.apiBaseUrl}/v2/messages`);
   const headers = {
     Authorization: `Bearer ${config.apiKey}`,

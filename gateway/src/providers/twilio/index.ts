@@ -2,7 +2,7 @@ import { DEFAULT_OTP_VALIDITY_S, type TwilioConfig } from "../../config.ts";
 import { twilioStatusCallbackUrl } from "../../receipts/twilio.ts";
 import { parseRetryAfter } from "../answer.ts";
 import type { SmsProvider } from "../provider.ts";
-import { abortableSleep, retryWhileThrottled, type RetryDeps } from "../retry.ts";
+import { retryDeps, retryWhileThrottled, type RetryDeps } from "../retry.ts";
 import type { HttpTransport } from "../transport.ts";
 import { classifyTwilioFailure, classifyTwilioMessage } from "./classify.ts";
 import { createTwilioTransport, shareTwilioHttpClient, type TwilioTransport } from "./httpClient.ts";
@@ -33,7 +33,7 @@ async function importTwilio(): Promise<MessagesFactory> {
  * (lookup.ts) to tell whether an earlier send whose answer was lost went out.
  */
 export function createTwilioProvider(config: TwilioConfig, options: TwilioProviderOptions): SmsProvider {
-  const deps: RetryDeps = { now: options.now ?? Date.now, sleep: options.sleep ?? abortableSleep, ...options };
+  const deps = retryDeps(options);
   const http = options.sdkTransport ?? createTwilioTransport(options.transport, config.apiBaseUrl);
   let sdk: Promise<MessagesFactory> | undefined;
   const loadSdk = () => (sdk ??= (options.loadSdk ?? importTwilio)());
