@@ -175,15 +175,17 @@ export function transportFailure(
   err: unknown,
   { written, deadlinePassed }: { written: boolean; deadlinePassed: boolean },
 ): Extract<SendOutcome, { kind: "provider_rejected" | "unknown" }> {
+  // An abort is the deadline's, whether or not the signal had flipped when the error was seen.
+  const outOfTime = deadlinePassed || isNamed(err, "AbortError") || isNamed(err, "TimeoutError");
   if (!written) {
-    const notStarted = deadlinePassed || isNamed(err, "AttemptNotStartedError");
+    const notStarted = outOfTime || isNamed(err, "AttemptNotStartedError");
     return {
       kind: "provider_rejected",
       code: notStarted ? NOT_STARTED : "not_connected",
       reason: notStarted ? `no time left to send to ${provider}` : `could not connect to ${provider}`,
     };
   }
-  if (deadlinePassed) return { kind: "unknown", code: "deadline", reason: `${provider} did not answer before the deadline` };
+  if (outOfTime) return { kind: "unknown", code: "deadline", reason: `${provider} did not answer before the deadline` };
   return {
     kind: "unknown",
     code: isNamed(err, "ResponseTooLargeError") ? "too_large" : "network",

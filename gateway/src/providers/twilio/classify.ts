@@ -1,5 +1,5 @@
-import { isNamed } from "../transport.ts";
-import { NOT_STARTED, type SendOutcome } from "../provider.ts";
+import { isNamed, transportFailure } from "../transport.ts";
+import type { SendOutcome } from "../provider.ts";
 
 /**
  * What a Twilio call means for the OTP, decided from the SDK's result or error and from whether our request went
@@ -48,18 +48,11 @@ function isRestException(err: unknown): err is RestExceptionLike {
   return typeof err === "object" && err !== null && typeof (err as { status?: unknown }).status === "number";
 }
 
-const isAbort = (err: unknown) => err instanceof Error && (err.name === "AbortError" || err.name === "TimeoutError");
-
 export function classifyTwilioFailure(err: unknown, { deadlinePassed, written, retryAfterMs }: FailureContext): SendOutcome {
-  if (!written) {
-    if (isNamed(err, "SdkCallOrderError")) {
-      return { kind: "provider_rejected", code: "sdk_call_order", reason: "the twilio SDK did not call its httpClient as this gateway expects" };
-    }
-    return deadlinePassed || isAbort(err) || isNamed(err, "AttemptNotStartedError")
-      ? { kind: "provider_rejected", code: NOT_STARTED, reason: "no time left to send to Twilio" }
-      : { kind: "provider_rejected", code: "not_connected", reason: "could not connect to Twilio" };
+  if (!written && isNamed(err, "SdkCallOrderError")) {
+    return { kind: "provider_rejected", code: "sdk_call_order", reason: "the twilio SDK did not call its httpClient as this gateway expects" };
   }
-  if (isRestException(err)) {
+  if (written && isRestException(err)) {
     const code = typeof err.code === "number" ? String(err.code) : String(err.status);
     // Only the HTTP status 429 promises that nothing was processed: a 20429 code in a 5xx body does not (issue 8).
     if (err.status === 429) {
@@ -79,11 +72,12 @@ export function classifyTwilioFailure(err: unknown, { deadlinePassed, written, r
     if (destination !== undefined) return { kind: "destination_rejected", code, reason: destination };
     return { kind: "provider_rejected", code, reason: `Twilio refused the SMS (error ${code})` };
   }
-  if (deadlinePassed || isAbort(err)) return { kind: "unknown", code: "deadline", reason: "Twilio did not answer before the deadline" };
   // The SDK JSON.parses a 2xx body itself: a SyntaxError means Twilio answered something that is not its API.
-  if (err instanceof SyntaxError) return { kind: "unknown", code: "invalid_response", reason: "Twilio's answer was not JSON" };
-  if (isNamed(err, "ResponseTooLargeError")) return { kind: "unknown", code: "too_large", reason: "Twilio's answer was too large" };
-  return { kind: "unknown", code: "network", reason: "the connection to Twilio failed after the request was written" };
+  if (written && !deadlinePassed && err instanceof SyntaxError) {
+    return { kind: "unknown", code: "invalid_response", reason: "Twilio's answer was not JSON" };
+  }
+  // Everything else is the transport's: not written (refused, no time left) or written and then cut off.
+  return transportFailure("Twilio", err, { written, deadlinePassed });
 }
 
 /**
