@@ -13,7 +13,7 @@ import { createLimits } from "./protection/limits.ts";
 import { openStore } from "./protection/store.ts";
 import { createProviders } from "./providers/registry.ts";
 import { receiptsStartupLine } from "./receipts/settings.ts";
-import { runtimeVersion, unverifiedDenoWarning } from "./runtime.ts";
+import { denoVersion, runtimeVersion, unverifiedDenoWarning } from "./runtime.ts";
 import { createSender } from "./send.ts";
 import { serve } from "./server.ts";
 
@@ -80,7 +80,7 @@ logger.info("listening", {
   protection: { state: store.state, dedupeWindowS: config.protection.dedupe.windowMs / 1000 },
   runtime: runtimeVersion(),
 });
-const unverified = unverifiedDenoWarning((globalThis as { Deno?: { version: { deno: string } } }).Deno?.version.deno);
+const unverified = unverifiedDenoWarning(denoVersion());
 if (unverified) logger.warn(unverified);
 warmUpTimer = setTimeout(warmUp, WARM_UP_IDLE_MS);
 
