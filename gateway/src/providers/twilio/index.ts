@@ -43,19 +43,19 @@ export function createTwilioProvider(config: TwilioConfig, options: TwilioProvid
       ? [config.accountSid, config.auth.authToken]
       : [config.auth.keySid, config.auth.keySecret];
 
-  // One SDK client for every send (its Client, Api and Messages objects), each request routed to its attempt.
+  // One SDK client for every send and look-up (its Client, Api and Messages objects), each request routed to the
+  // limits of the call that made it.
   const shared = shareTwilioHttpClient();
-  let sendApi: MessagesApi | undefined;
+  let messagesApi: Promise<MessagesApi> | undefined;
+  const messages = () =>
+    (messagesApi ??= loadSdk().then((factory) =>
+      factory(username, password, { accountSid: config.accountSid, httpClient: shared.httpClient, autoRetry: false }),
+    ));
 
   return {
     name: "twilio",
     async attempt(sms, ctx) {
-      const messagesApi = await loadSdk();
-      const messages = (sendApi ??= messagesApi(username, password, {
-        accountSid: config.accountSid,
-        httpClient: shared.httpClient,
-        autoRetry: false,
-      }));
+      const api = await messages();
       const sender = twilioSender(config.sender, ctx.sender);
       return retryWhileThrottled(
         async (limits) => {
@@ -71,7 +71,7 @@ export function createTwilioProvider(config: TwilioConfig, options: TwilioProvid
           // This request's limits and state (written, Retry-After), bound for the one call below.
           const httpClient = http.bind(limits);
           try {
-            const message = await shared.through(httpClient, () => messages.create(params));
+            const message = await shared.through(httpClient, () => api.create(params));
             return classifyTwilioMessage(message);
           } catch (err) {
             return classifyTwilioFailure(err, {
@@ -86,27 +86,23 @@ export function createTwilioProvider(config: TwilioConfig, options: TwilioProvid
       );
     },
     async lookup(sms, ctx) {
-      const messagesApi = await loadSdk();
+      const api = await messages();
       // Read-only GETs: whether they were written does not matter, only that none starts after startBy.
-      const api = messagesApi(username, password, {
-        accountSid: config.accountSid,
-        httpClient: http.bind({ signal: ctx.signal, startBy: ctx.startBy }),
-        autoRetry: false,
-      });
+      const bound = http.bind({ signal: ctx.signal, startBy: ctx.startBy });
+      const read = (call: () => Promise<MessagePage>) => shared.through(bound, call);
       const find = (page: MessagePage) => findSent(page.instances, sms.to.e164, sms.body, ctx.since);
       try {
-        let page = await api.page({ to: sms.to.e164, dateSentAfter: dateSentAfter(ctx.since), pageSize: PAGE_SIZE });
+        let page = await read(() => api.page({ to: sms.to.e164, dateSentAfter: dateSentAfter(ctx.since), pageSize: PAGE_SIZE }));
         for (let n = 1; ; n++) {
           const sid = find(page);
           if (sid !== undefined) return { found: sid };
           if (!page.nextPageUrl) break;
           if (n >= MAX_PAGES || deps.now() > ctx.startBy) return "cannot_tell";
-          const next = page.nextPage();
-          if (!next) break;
-          page = await next;
+          const current = page;
+          page = await read(() => current.nextPage()!); // there is a nextPageUrl, so a next page
         }
         // Still queued at Twilio (no date_sent yet): only an unfiltered read of the newest messages shows it.
-        const recent = await api.page({ to: sms.to.e164, pageSize: RECENT_PAGE_SIZE });
+        const recent = await read(() => api.page({ to: sms.to.e164, pageSize: RECENT_PAGE_SIZE }));
         const sid = find(recent);
         return sid === undefined ? "absent" : { found: sid };
       } catch {
