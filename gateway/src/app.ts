@@ -8,13 +8,12 @@ import { maskPhone } from "./phone.ts";
 import type { StoreState } from "./protection/store.ts";
 import type { ProviderName } from "./providers/provider.ts";
 import { createReceiptRoutes } from "./receipts/routes.ts";
-import { receiptSettings, type ReceiptConfig } from "./receipts/settings.ts";
 import { sendLogLine, sendOutcome, verdictError, type Sender, type SendReport } from "./send.ts";
 import { parseSmsRequest } from "./smsRequest.ts";
 
 export interface AppDeps {
   /** The receipt settings are optional here: without them no receipt endpoint is mounted. */
-  config: Pick<GatewayConfig, "path" | "apiKeys" | "sendTimeoutMs" | "projectId"> & Partial<ReceiptConfig>;
+  config: Pick<GatewayConfig, "path" | "apiKeys" | "sendTimeoutMs" | "projectId"> & Partial<Pick<GatewayConfig, "receipts">>;
   /** One send: route and attempt chain (send.ts). */
   send: Sender;
   logger: Logger;
@@ -168,12 +167,8 @@ export function createApp({ config, send, logger, now = Date.now, protectionStat
   // with none the router is not mounted at all: an empty Express router hands every request on through a
   // setImmediate (router 2.x, "no more matching layers"), which made each send cost ~1.5× the CPU on Deno
   // (npm run bench -- --compare).
-  const receipts = receiptSettings({
-    publicBaseUrl: config.publicBaseUrl,
-    twilio: config.twilio,
-    telnyxPublicKey: config.telnyxPublicKey,
-  });
-  if (receipts.twilio.enabled || receipts.telnyx.enabled) {
+  const { receipts } = config;
+  if (receipts && (receipts.twilio.enabled || receipts.telnyx.enabled)) {
     app.use(
       createReceiptRoutes({
         logger,

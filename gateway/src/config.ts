@@ -14,6 +14,7 @@ import { isAlphanumericSender, NO_ALPHANUMERIC_SENDER, senderKind } from "./deli
 import { parseProtectionSettings, type ProtectionSettings } from "./protection/settings.ts";
 import type { ProviderName } from "./providers/provider.ts";
 import { RECEIPTS_PREFIX } from "./receipts/receipt.ts";
+import { receiptSettings, type ReceiptSettings } from "./receipts/settings.ts";
 import { telnyxPublicKeyProblem } from "./receipts/telnyx.ts";
 
 /**
@@ -101,6 +102,8 @@ export interface GatewayConfig {
   otpValiditySeconds: number;
   /** TELNYX_PUBLIC_KEY: the base64 Ed25519 key that verifies Telnyx's webhooks; Telnyx receipts are off without it. */
   telnyxPublicKey: string | undefined;
+  /** Which providers' receipts are on, decided here from the three settings above (receipts/settings.ts). */
+  receipts: ReceiptSettings;
 }
 
 export class ConfigError extends Error {
@@ -546,5 +549,6 @@ export function parseConfig(env: Record<string, string | undefined>): GatewayCon
     publicBaseUrl,
     otpValiditySeconds: e.OTP_VALIDITY_S,
     telnyxPublicKey: e.TELNYX_PUBLIC_KEY,
+    receipts: receiptSettings({ publicBaseUrl, twilio: settings.twilio, telnyxPublicKey: e.TELNYX_PUBLIC_KEY }),
   };
 }

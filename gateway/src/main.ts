@@ -36,7 +36,7 @@ const { providers, warmUp: warmUpProviders, close: closeProviders } = createProv
 if (providers.has("log")) {
   logger.warn("SMS_PROVIDER=log: SMS are logged (redacted) and NOT delivered; for development only");
 }
-const receipts = receiptsStartupLine(config, [...providers.keys()]);
+const receipts = receiptsStartupLine(config.receipts, [...providers.keys()]);
 logger.log(receipts.severity, receipts.message, receipts.fields);
 // Redis (REDIS_URL): waits up to 2 s for the first connection, else starts degraded and keeps reconnecting.
 const store = await openStore(config.protection.store, { logger });

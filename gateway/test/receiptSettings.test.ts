@@ -69,7 +69,7 @@ describe("receiptsStartupLine", () => {
     ["the log provider: nothing to say", { twilio: undefined, telnyxPublicKey: undefined }, ["log"], "INFO", {}],
     ["a Telnyx key without Telnyx in the routes: its endpoint is on, said so", {}, ["twilio"], "INFO", { twilio: /^on/, telnyx: /^on/ }],
   ])("%s", (_label, overrides, providers, severity, expected) => {
-    const line = receiptsStartupLine(config(overrides), providers);
+    const line = receiptsStartupLine(receiptSettings(config(overrides)), providers);
     expect(line.message).toBe("delivery receipts");
     expect(line.severity).toBe(severity);
     const receipts = line.fields.receipts as Record<string, string>;
@@ -79,8 +79,8 @@ describe("receiptsStartupLine", () => {
 
   it("never names a secret", () => {
     const text = JSON.stringify([
-      receiptsStartupLine(config({}), ["twilio", "telnyx", "smc"]),
-      receiptsStartupLine(config({ twilio: API_KEY_AUTH }), ["twilio"]),
+      receiptsStartupLine(receiptSettings(config({})), ["twilio", "telnyx", "smc"]),
+      receiptsStartupLine(receiptSettings(config({ twilio: API_KEY_AUTH })), ["twilio"]),
     ]);
     expect(text).not.toContain(AUTH_TOKEN);
     expect(text).not.toContain("key-secret-never-logged");

@@ -13,7 +13,6 @@ import type { DedupeSettings, LimitSettings } from "../src/protection/settings.t
 import { NO_LIMITS } from "./protection/harness.ts";
 import type { ProtectionStore } from "../src/protection/store.ts";
 import type { SmsProvider } from "../src/providers/provider.ts";
-import type { ReceiptConfig } from "../src/receipts/settings.ts";
 import { createProviders } from "../src/providers/registry.ts";
 import { createHttpTransport, type HttpTransport, type HttpTransportOptions } from "../src/providers/transport.ts";
 import { createTwilioProvider } from "../src/providers/twilio/index.ts";
@@ -78,8 +77,6 @@ export async function startTestGateway(options: {
   limits?: ConnectionLimits;
   /** Default: no protection (every request sends, nothing counted) and no `state` in /healthz. */
   protection?: TestProtection;
-  /** The receipt endpoints' settings (PUBLIC_BASE_URL, Twilio's auth, TELNYX_PUBLIC_KEY); default none mounted. */
-  receipts?: Partial<ReceiptConfig>;
 }): Promise<TestGateway> {
   const logs: string[] = [];
   const logger = createLogger((line) => logs.push(line));
@@ -115,7 +112,6 @@ export async function startTestGateway(options: {
       apiKeys: [API_KEY, SECOND_KEY],
       sendTimeoutMs: options.sendTimeoutMs ?? 2500,
       projectId: options.projectId,
-      ...options.receipts,
     },
     send,
     logger,

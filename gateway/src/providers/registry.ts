@@ -1,7 +1,6 @@
 import type { GatewayConfig } from "../config.ts";
 import { providersIn } from "../delivery/routes.ts";
 import type { Logger } from "../log.ts";
-import { receiptSettings } from "../receipts/settings.ts";
 import { createLogProvider } from "./log.ts";
 import type { SmsProvider, ProviderName } from "./provider.ts";
 import { createSmcProvider } from "./smc/index.ts";
@@ -16,7 +15,7 @@ const FACTORIES: Record<ProviderName, Factory> = {
   // config.ts parsed the settings of every provider the routes name: the `!` holds by construction.
   // Receipts: the callback URLs go on a send only when the endpoint they name is mounted (receipts/settings.ts).
   twilio: (config, { transport }) => {
-    const receipts = receiptSettings(config).twilio;
+    const receipts = config.receipts.twilio;
     return createTwilioProvider(config.twilio!, {
       transport,
       validityPeriodS: config.otpValiditySeconds,
@@ -25,7 +24,7 @@ const FACTORIES: Record<ProviderName, Factory> = {
   },
   smc: (config, { transport }) => createSmcProvider(config.smc!, { transport }),
   telnyx: (config, { transport }) => {
-    const receipts = receiptSettings(config).telnyx;
+    const receipts = config.receipts.telnyx;
     return createTelnyxProvider(config.telnyx!, { transport, webhookUrl: receipts.enabled ? receipts.webhookUrl : undefined });
   },
   log: (_config, { logger }) => createLogProvider(logger),

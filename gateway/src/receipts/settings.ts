@@ -7,8 +7,8 @@ import { TWILIO_RECEIPT_PATH, twilioReceiptAvailability } from "./twilio.ts";
 /**
  * Which providers' delivery receipts this deployment takes, decided once from the configuration (pure): app.ts
  * mounts the endpoints from it, the providers put the callback URLs on their sends from it (registry.ts), and
- * main.ts says at startup what is on and why the rest is off. One decision, so a send never asks a provider to
- * call an endpoint that is not mounted.
+ * main.ts says at startup what is on and why the rest is off. One decision (config.ts makes it, as GatewayConfig's
+ * `receipts`), so a send never asks a provider to call an endpoint that is not mounted.
  */
 export interface ReceiptSettings {
   /** PUBLIC_BASE_URL: what the endpoints verify Twilio's signatures against. */
@@ -75,10 +75,9 @@ export function receiptSettings(config: ReceiptConfig): ReceiptSettings {
  * SMC has none by design (README, "Salesforce Marketing Cloud: no receipts").
  */
 export function receiptsStartupLine(
-  config: ReceiptConfig,
+  settings: ReceiptSettings,
   providers: readonly ProviderName[],
 ): { severity: Severity; message: string; fields: LogFields } {
-  const settings = receiptSettings(config);
   const status: Record<string, string> = {};
   let off = false;
   if (providers.includes("twilio")) {
