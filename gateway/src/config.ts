@@ -11,6 +11,7 @@ import {
   type RoutingTable,
 } from "./delivery/routes.ts";
 import { isAlphanumericSender, NO_ALPHANUMERIC_SENDER, senderKind } from "./delivery/senderRules.ts";
+import { trimmedOrUndefined } from "./envValue.ts";
 import { parseProtectionSettings, type ProtectionSettings } from "./protection/settings.ts";
 import type { ProviderName } from "./providers/provider.ts";
 import { RECEIPTS_PREFIX } from "./receipts/receipt.ts";
@@ -115,7 +116,7 @@ export class ConfigError extends Error {
 
 const optional = z.pipe(
   z.optional(z.string()),
-  z.transform((v: string | undefined) => (v === undefined || v.trim() === "" ? undefined : v.trim())),
+  z.transform(trimmedOrUndefined),
 );
 
 const integer = (name: string, min: number, max: number, fallback: number, why?: string) => {
@@ -472,10 +473,6 @@ function crossCheck(routes: RoutingTable, settings: ProviderSettings, problems: 
 function collidesWithHealth(path: string): boolean {
   const normal = path.toLowerCase().replace(/\/+$/, "");
   return HEALTH_PATHS.some((health) => normal === health);
-}
-
-function trimmedOrUndefined(v: string | undefined): string | undefined {
-  return v === undefined || v.trim() === "" ? undefined : v.trim();
 }
 
 /** Parses the environment into a GatewayConfig, or throws one ConfigError naming every problem at once. */

@@ -1,3 +1,4 @@
+import { trimmedOrUndefined } from "../envValue.ts";
 import { isSupportedCountry } from "../phone.ts";
 
 /**
@@ -87,16 +88,12 @@ export const MIN_SECRET_LENGTH = 32;
 const UNIT_S = { s: 1, m: 60, h: 3600 } as const;
 const LIMIT_SHAPE = /^(\d+)\s*\/\s*(\d+)\s*([smh])$/;
 
-function blankToUndefined(v: string | undefined): string | undefined {
-  return v === undefined || v.trim() === "" ? undefined : v.trim();
-}
-
 /**
  * `N/<duration>` with s, m or h (`5/10m`), or `off`. Returns undefined for off, the fallback when unset, and
  * pushes a problem naming `name` when malformed.
  */
 export function parseLimit(name: string, raw: string | undefined, fallback: Limit | undefined, problems: string[]): Limit | undefined {
-  const value = blankToUndefined(raw);
+  const value = trimmedOrUndefined(raw);
   if (value === undefined) return fallback;
   if (value.toLowerCase() === "off") return undefined;
   const match = LIMIT_SHAPE.exec(value);
@@ -113,7 +110,7 @@ export function parseLimit(name: string, raw: string | undefined, fallback: Limi
 }
 
 function parseWindow(raw: string | undefined, problems: string[]): number {
-  const value = blankToUndefined(raw);
+  const value = trimmedOrUndefined(raw);
   if (value === undefined) return DEFAULT_DEDUPE_WINDOW_S * 1000;
   if (/^\d+$/.test(value) && Number(value) <= MAX_DEDUPE_WINDOW_S) return Number(value) * 1000;
   problems.push(`DEDUPE_WINDOW_S must be a whole number of seconds from 0 (off) to ${MAX_DEDUPE_WINDOW_S}`);
@@ -121,7 +118,7 @@ function parseWindow(raw: string | undefined, problems: string[]): number {
 }
 
 function parseOnUnknownRepeat(raw: string | undefined, problems: string[]): OnUnknownRepeat {
-  const value = blankToUndefined(raw)?.toLowerCase();
+  const value = trimmedOrUndefined(raw)?.toLowerCase();
   if (value === undefined || value === "send") return "send";
   if (value === "suppress") return "suppress";
   problems.push("ON_UNKNOWN_REPEAT must be send or suppress");
@@ -129,7 +126,7 @@ function parseOnUnknownRepeat(raw: string | undefined, problems: string[]): OnUn
 }
 
 function parseCountries(raw: string | undefined, problems: string[]): ReadonlySet<string> | undefined {
-  const value = blankToUndefined(raw);
+  const value = trimmedOrUndefined(raw);
   if (value === undefined) return undefined;
   const codes = value.split(",").map((c) => c.trim().toUpperCase()).filter((c) => c !== "");
   const bad = codes.flatMap((code, i) => (/^[A-Z]{2}$/.test(code) && isSupportedCountry(code) ? [] : [i + 1]));
@@ -143,9 +140,9 @@ function parseCountries(raw: string | undefined, problems: string[]): ReadonlySe
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 
 function parseStore(env: ProtectionEnv, problems: string[]): StoreSettings {
-  const url = blankToUndefined(env.REDIS_URL);
-  const password = blankToUndefined(env.REDIS_PASSWORD);
-  const ca = blankToUndefined(env.REDIS_CA_CERT);
+  const url = trimmedOrUndefined(env.REDIS_URL);
+  const password = trimmedOrUndefined(env.REDIS_PASSWORD);
+  const ca = trimmedOrUndefined(env.REDIS_CA_CERT);
   if (url === undefined) {
     if (password !== undefined) problems.push("REDIS_PASSWORD is set but REDIS_URL is not");
     if (ca !== undefined) problems.push("REDIS_CA_CERT is set but REDIS_URL is not");
@@ -174,7 +171,7 @@ function parseStore(env: ProtectionEnv, problems: string[]): StoreSettings {
 /** Every protection setting, with its default; `problems` receives one line per malformed variable. */
 export function parseProtectionSettings(env: ProtectionEnv, problems: string[]): ProtectionSettings {
   const store = parseStore(env, problems);
-  const secret = blankToUndefined(env.PROTECTION_SECRET);
+  const secret = trimmedOrUndefined(env.PROTECTION_SECRET);
   if (secret !== undefined && secret.length < MIN_SECRET_LENGTH) {
     problems.push(`PROTECTION_SECRET must be at least ${MIN_SECRET_LENGTH} characters`);
   } else if (secret === undefined && store.kind === "redis") {
