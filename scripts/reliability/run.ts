@@ -7,10 +7,10 @@
  */
 import { parseArgs } from "node:util";
 import http from "node:http";
-import net from "node:net";
 import fc from "fast-check";
 import { bundleCommand, loopbackGatewayEnv, startServer, type Runtime, type Started } from "../processes.ts";
 import { startFakeTwilio, type FakeTwilio, type TwilioFault } from "../emulators/twilio.ts";
+import { closedPort } from "../emulators/fakeHttp.ts";
 import { CANARY, hostileRequests, type Hostile } from "./hostile.ts";
 import { sendRaw, type RawOutcome } from "./rawHttp.ts";
 import { percentile, range, slowClientAttack, type AttackFigures } from "./slowClients.ts";
@@ -153,14 +153,6 @@ interface FaultResult {
   ms: number;
   sends: string;
   ok: boolean;
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function post(port: number, body: string, agent?: http.Agent): Promise<{ status: number; body: string }> {
