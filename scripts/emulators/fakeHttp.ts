@@ -1,5 +1,6 @@
 import http from "node:http";
-import net, { type AddressInfo } from "node:net";
+import type { AddressInfo } from "node:net";
+import { freeLoopbackPort } from "../loopbackPort.ts";
 
 /**
  * What the provider fakes (smc.ts, telnyx.ts) share: a loopback server that reads whole bodies, counts its
@@ -185,10 +186,4 @@ export function answerTransportFault(fault: { kind: string }, res: FakeResponder
 }
 
 /** A loopback port nothing listens on (bound, then released): a provider there refuses the connection. */
-export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export const closedPort: () => Promise<number> = freeLoopbackPort;
