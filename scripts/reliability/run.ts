@@ -11,6 +11,7 @@ import fc from "fast-check";
 import { bundleCommand, loopbackGatewayEnv, startServer, type Runtime, type Started } from "../processes.ts";
 import { startFakeTwilio, type FakeTwilio, type TwilioFault } from "../emulators/twilio.ts";
 import { closedPort } from "../emulators/fakeHttp.ts";
+import { within } from "../poll.ts";
 import { CANARY, hostileRequests, type Hostile } from "./hostile.ts";
 import { sendRaw, type RawOutcome } from "./rawHttp.ts";
 import { percentile, range, slowClientAttack, type AttackFigures } from "./slowClients.ts";
@@ -269,16 +270,6 @@ interface SigtermResult {
   ms: number;
 }
 
-/** Polls a condition every few milliseconds until it holds or `withinMs` passes; says which. */
-async function until(condition: () => boolean, withinMs: number): Promise<boolean> {
-  const end = performance.now() + withinMs;
-  while (!condition()) {
-    if (performance.now() > end) return false;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return true;
-}
-
 /**
  * 100 POSTs in flight (the fake answers after 1.5 s), SIGTERM once every one has reached the fake: every one must
  * be answered. Waiting for arrival rather than a fixed delay keeps a loaded machine from sending SIGTERM before
@@ -294,7 +285,7 @@ async function sigterm(runtime: Runtime): Promise<SigtermResult> {
   const t0 = performance.now();
   const requests = Array.from({ length: N }, (_, i) => post(gateway.ready.port, smsBody(i + 1), agent));
   // +1: the warm-up send. If they do not all arrive within 5 s, SIGTERM anyway: the count then shows it.
-  await until(() => fake.received.length >= N + 1, 5000);
+  await within(() => fake.received.length >= N + 1, 5000, 5);
   const arrived = fake.received.length - 1;
   const exit = gateway.stop("SIGTERM", 10_000);
   const settled = await Promise.allSettled(requests);

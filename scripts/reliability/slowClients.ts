@@ -1,4 +1,5 @@
 import net from "node:net";
+import { within } from "../poll.ts";
 
 /**
  * A slowloris against a running gateway, with a legitimate client asking alongside (issue 8, item 11): sockets
@@ -34,15 +35,8 @@ export function slowSocket(port: number, first: string, trickle = "", everyMs = 
   return state;
 }
 
-/** Polls `condition` every 10 ms; false when `timeoutMs` passed first. */
-export async function within(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const end = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > end) return false;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return true;
-}
+/** Re-exported for gateway/test/slowClients.test.ts, which imports it from here. */
+export { within };
 
 export interface AttackOptions {
   path: string;

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { startMosaicEmulator, type MosaicEmulator } from "../emulators/mosaic.ts";
 import { startPublicFront, type PublicFront } from "../emulators/publicFront.ts";
 import { redact } from "../register/format.ts";
+import { within } from "../poll.ts";
 import { runRegisterCli, startGateway, type RunningGateway, type Runtime } from "./processes.ts";
 
 /** An SMS as a provider emulator received it (Twilio's form fields; Telnyx's `to`, `from`, `text` alike). */
@@ -97,7 +98,7 @@ const TELNYX_FROM = "+15005550011";
 
 /** The attempts of the gateway's sms.send line, which its log may print a moment after the answer. */
 async function loggedAttempts(line: () => Record<string, unknown> | undefined): Promise<LoggedAttempt[]> {
-  for (let waited = 0; line() === undefined && waited < 2000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+  await within(() => line() !== undefined, 2000, 20);
   const attempts = line()?.attempts;
   if (!Array.isArray(attempts)) throw new Error("the gateway logged no sms.send line with attempts");
   return attempts as LoggedAttempt[];
@@ -114,7 +115,7 @@ export function formatReceipt(line: Record<string, unknown>): string {
 async function receiptsOf(lines: readonly Record<string, unknown>[], id: string): Promise<Record<string, unknown>[]> {
   const mine = () => lines.filter((l) => l.providerMessageId === id);
   const final = () => mine().some((l) => l.status !== "queued" && l.status !== "sent");
-  for (let waited = 0; !final() && waited < 3000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+  await within(final, 3000, 20);
   return mine();
 }
 
@@ -256,7 +257,7 @@ export async function runSandbox(options: SandboxOptions, deps: SandboxDeps): Pr
     } else if (scenario === "retry") {
       current = "show how the repeat was recognised";
       step(6, "Each POST Mosaic made (the gateway's sms.send lines), and what the Twilio emulator did");
-      for (let waited = 0; sendLines.length < sent.attempts && waited < 2000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+      await within(() => sendLines.length >= sent.attempts, 2000, 20);
       sendLines.forEach((line, i) => {
         const attempts = Array.isArray(line.attempts) ? (line.attempts as LoggedAttempt[]) : [];
         const tried = attempts.map((a) => `${a.provider} ${a.outcome}${a.code ? ` (${a.code})` : ""}`).join(", ") || "no provider attempt";
