@@ -77,7 +77,7 @@ export interface FakeTwilio {
   /** Every Messages request that reached the fake, in order, faults included. */
   readonly received: ReceivedSms[];
   /** Every Message created, in order: the SMS sent. A POST answered 500 or cut off may still have created one. */
-  readonly created: CreatedSms[];
+  readonly created: readonly CreatedSms[];
   /** Every GET of the Messages list, in order. */
   readonly lists: ListRequest[];
   /** How long the next created Messages stay `queued` (no `date_sent`) before they count as sent; default 0. */
@@ -272,21 +272,12 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
   const pendingCallbacks = new Set<Promise<void>>();
   let outcome: ReceiptOutcome = { status: "delivered" };
   const stored: StoredMessage[] = [];
-  const created: CreatedSms[] = [];
   const lists: ListRequest[] = [];
   let queueMs = options.queueMs ?? 0;
   /** A Message that went out, whatever the answer to its POST becomes. */
   function create(accountSid: string, form: URLSearchParams, message = messageResource(accountSid, form)) {
     const createdAt = Date.now();
     stored.push({ resource: message, createdAt, sentAt: createdAt + queueMs });
-    created.push({
-      sid: message.sid,
-      to: message.to,
-      from: message.from,
-      messagingServiceSid: message.messaging_service_sid,
-      body: message.body,
-      createdAt,
-    });
     return message;
   }
 
@@ -464,7 +455,17 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
     url: `http://127.0.0.1:${port}`,
     port,
     received,
-    created,
+    /** Derived from `stored` on each read: one record of what was created, not two kept in step. */
+    get created(): CreatedSms[] {
+      return stored.map(({ resource: m, createdAt }) => ({
+        sid: m.sid,
+        to: m.to,
+        from: m.from,
+        messagingServiceSid: m.messaging_service_sid,
+        body: m.body,
+        createdAt,
+      }));
+    },
     lists,
     setQueueMs: (ms) => void (queueMs = ms),
     callbacks,
@@ -487,7 +488,6 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
     reset() {
       received.length = 0;
       stored.length = 0;
-      created.length = 0;
       lists.length = 0;
       queueMs = options.queueMs ?? 0;
       callbacks.length = 0;
