@@ -9,7 +9,7 @@ import { gatewayProblems, PUBLIC_BASE_URL_PLACEHOLDER, REDIS_PLACEHOLDER, SECRET
 import { gatewayEnv } from "./gatewayEnv.js";
 import { parseObservability, parseReceipts, type ObservabilityConfig, type ReceiptsConfig } from "./operations.js";
 import { parseProtection, type ProtectionConfig } from "./protection.js";
-import { parseTopology, topologyRegions, type Topology } from "./regions.js";
+import { parseTopology, REGION, topologyRegions, type Topology } from "./regions.js";
 
 export { fromPulumiConfig, PROJECT, type ConfigSource } from "./configReader.js";
 
@@ -173,9 +173,6 @@ function parseApiKey<S>(r: Reader<S>, problems: string[]): ApiKeyConfig {
   }
   return { generation, retiredGeneration };
 }
-
-/** A Google Cloud region name, e.g. us-central1, europe-west4, northamerica-northeast2. */
-const REGION = /^[a-z]+-[a-z]+[0-9]+$/;
 
 function parseReplication<S>(r: Reader<S>, problems: string[]): SecretReplication {
   const raw = r.get("secretReplicaLocations") ?? "";

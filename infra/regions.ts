@@ -107,7 +107,7 @@ export function parseTopology(source: ConfigSource<unknown>, gcpRegion: string |
 }
 
 /** Cloud Run region names as Google spells them: `us-central1`, `europe-west10`, `northamerica-northeast2`. */
-const REGION = /^[a-z]+-[a-z]+[0-9]{1,2}$/;
+export const REGION = /^[a-z]+-[a-z]+[0-9]{1,2}$/;
 
 /**
  * `regions` arrives as Pulumi's structured config (`pulumi config set --path 'regions[0]' us-central1`, read back

@@ -147,6 +147,8 @@ describe("parseConfig", () => {
     [{ apiKeyRetiredGeneration: "-1" }, `${P}:apiKeyRetiredGeneration must be an integer from 0 to 1000000`],
     [{ secretReplicaLocations: "europe-west1,EU" }, `${P}:secretReplicaLocations must be comma-separated region names like europe-west1 (got "EU")`],
     [{ secretReplicaLocations: "global" }, `${P}:secretReplicaLocations must be comma-separated region names`],
+    // One region rule with infra/regions.ts: at most two digits.
+    [{ secretReplicaLocations: "europe-west123" }, `${P}:secretReplicaLocations must be comma-separated region names like europe-west1 (got "europe-west123")`],
   ])("%o fails naming the key", (overrides, message) => {
     expect(problems(overrides).join("\n")).toContain(message);
   });
