@@ -2,6 +2,7 @@
 // pass plain maps and `index.ts` passes `pulumi.Config`. Every problem is collected and reported at once, each
 // naming its fully qualified key (`mosaic-sms-gateway:…`, `gcp:…`) so the fix is `pulumi config set <that key>`.
 
+import { secretSafeUrlProblem } from "../gateway/src/config.js";
 import { REGIONS, type Region } from "../scripts/register/regions.js";
 import { key, PROJECT, Reader, type ConfigSource } from "./configReader.js";
 import { parseDelivery, PROVIDER_SECRET_KEYS, type DeliveryConfig } from "./delivery.js";
@@ -196,8 +197,9 @@ function parseMosaic<S>(r: Reader<S>, problems: string[]): MosaicRegistrationCon
     if (Object.hasOwn(MOSAIC_REGIONS, region)) resolved = MOSAIC_REGIONS[region as MosaicRegion];
     else problems.push(`${key("mosaicRegion")} must be one of ${Object.keys(MOSAIC_REGIONS).join(", ")} (got "${region}")`);
   } else if (baseUrl) {
-    if (isHttpUrl(baseUrl)) resolved = baseUrl.replace(/\/+$/, "");
-    else problems.push(`${key("mosaicBaseUrl")} must be an http(s) URL`);
+    // The registration CLI (scripts/register) refuses what secretSafeUrlProblem refuses: refuse it here, at preview.
+    if (secretSafeUrlProblem(baseUrl) === undefined) resolved = baseUrl.replace(/\/+$/, "");
+    else problems.push(`${key("mosaicBaseUrl")} must be an http(s) URL (https, or http on loopback only; no credentials in it)`);
   }
   const clientSecret = r.getSecret("mosaicClientSecret");
   const missing = [
@@ -212,13 +214,4 @@ function parseMosaic<S>(r: Reader<S>, problems: string[]): MosaicRegistrationCon
     );
   }
   return { baseUrl: resolved, clientId: r.get("mosaicClientId") ?? "", clientSecret: clientSecret as S };
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === "https:" || url.protocol === "http:";
-  } catch {
-    return false;
-  }
 }

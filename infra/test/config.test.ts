@@ -141,6 +141,10 @@ describe("parseConfig", () => {
     [{ mosaicRegion: "eu", mosaicBaseUrl: "https://x" }, `Only one of ${P}:mosaicRegion and ${P}:mosaicBaseUrl can be set`],
     [{ mosaicRegion: "mars" }, `${P}:mosaicRegion must be one of us, eu, ca, au, sandbox`],
     [{ mosaicBaseUrl: "ftp://x" }, `${P}:mosaicBaseUrl must be an http(s) URL`],
+    // What the registration CLI would refuse later (secretSafeUrlProblem) is refused at preview.
+    [{ mosaicBaseUrl: "http://mosaic.example" }, `${P}:mosaicBaseUrl must be an http(s) URL`],
+    [{ mosaicBaseUrl: "https://user:pw@mosaic.example" }, `${P}:mosaicBaseUrl must be an http(s) URL`],
+    [{ mosaicBaseUrl: "http://user:pw@127.0.0.1:4010" }, `${P}:mosaicBaseUrl must be an http(s) URL`],
     [{ mosaicClientSecret: undefined }, `${P}:mosaicClientSecret is required while ${P}:registerWithMosaic is true`],
     [{ apiKeyGeneration: "0" }, `${P}:apiKeyGeneration must be an integer from 1 to 1000000`],
     [{ apiKeyGeneration: "2", apiKeyRetiredGeneration: "2" }, `${P}:apiKeyRetiredGeneration (2) must be below ${P}:apiKeyGeneration (2)`],
