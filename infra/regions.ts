@@ -3,9 +3,7 @@
 // instead of throwing, so parseConfig can report them with its own, all at once, each naming its fully qualified
 // key (`mosaic-sms-gateway:…`) so the fix is `pulumi config set <that key>`.
 
-import { PROJECT, type ConfigSource } from "./configReader.js";
-
-const key = (name: string) => `${PROJECT}:${name}`;
+import { key, Reader, type ConfigSource } from "./configReader.js";
 
 /** Cloud Armor throttle windows, in seconds. The API takes only these (Cloud Armor rate-limiting docs,
  * `rateLimitThreshold.intervalSec`); a value outside the list would fail at deploy time, not here. */
@@ -67,17 +65,14 @@ const BALANCER_KEYS: Record<string, string | undefined> = {
  */
 export function parseTopology(source: ConfigSource<unknown>, gcpRegion: string | undefined): TopologyResult {
   const problems: string[] = [];
-  const get = (name: string) => {
-    const value = source.get(name)?.trim();
-    return value === "" ? undefined : value;
-  };
+  const r = new Reader(source, problems);
 
-  const listed = parseRegionList(get("regions"), problems);
+  const listed = parseRegionList(r.get("regions"), problems);
   const regions = listed.length > 0 ? listed : gcpRegion ? [gcpRegion] : [];
 
   if (regions.length <= 1) {
     const stray = Object.entries(BALANCER_KEYS)
-      .filter(([name, fallback]) => get(name) !== undefined && get(name) !== fallback)
+      .filter(([name, fallback]) => r.get(name) !== undefined && r.get(name) !== fallback)
       .map(([name]) => name);
     // With an unreadable `regions` the count of regions is unknown: that problem alone is the one to fix.
     if (stray.length > 0 && problems.length === 0) {
@@ -89,19 +84,12 @@ export function parseTopology(source: ConfigSource<unknown>, gcpRegion: string |
     return { topology: { kind: "single-region", region: regions[0] ?? "" }, problems };
   }
 
-  const domain = parseDomain(get("domain"), problems);
+  const domain = parseDomain(r.get("domain"), problems);
   const armor: ArmorSettings = {
-    rateLimitCount: integer(get("armorRateLimitCount"), "armorRateLimitCount", ARMOR_DEFAULTS.rateLimitCount, 1, ARMOR_MAX_RATE_COUNT, problems),
-    rateLimitIntervalSec: interval(get("armorRateLimitIntervalSec"), problems),
-    maxRequestBytes: integer(
-      get("armorMaxRequestBytes"),
-      "armorMaxRequestBytes",
-      ARMOR_DEFAULTS.maxRequestBytes,
-      ARMOR_MIN_REQUEST_BYTES,
-      ARMOR_MAX_REQUEST_BYTES,
-      problems,
-    ),
-    preview: boolean(get("armorPreview"), "armorPreview", ARMOR_DEFAULTS.preview, problems),
+    rateLimitCount: r.integer("armorRateLimitCount", ARMOR_DEFAULTS.rateLimitCount, 1, ARMOR_MAX_RATE_COUNT),
+    rateLimitIntervalSec: interval(r.get("armorRateLimitIntervalSec"), problems),
+    maxRequestBytes: r.integer("armorMaxRequestBytes", ARMOR_DEFAULTS.maxRequestBytes, ARMOR_MIN_REQUEST_BYTES, ARMOR_MAX_REQUEST_BYTES),
+    preview: r.boolean("armorPreview", ARMOR_DEFAULTS.preview),
   };
   return { topology: { kind: "multi-region", regions, domain, armor }, problems };
 }
@@ -179,27 +167,12 @@ export function hostnameProblem(name: string): string | undefined {
   return undefined;
 }
 
-function integer(raw: string | undefined, name: string, fallback: number, min: number, max: number, problems: string[]): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (Number.isInteger(n) && n >= min && n <= max) return n;
-  problems.push(`${key(name)} must be an integer from ${min} to ${max} (got "${raw}")`);
-  return fallback;
-}
-
 function interval(raw: string | undefined, problems: string[]): number {
   if (raw === undefined) return ARMOR_DEFAULTS.rateLimitIntervalSec;
   const n = Number(raw);
   if ((ARMOR_INTERVALS_SEC as readonly number[]).includes(n)) return n;
   problems.push(`${key("armorRateLimitIntervalSec")} must be one of ${ARMOR_INTERVALS_SEC.join(", ")} seconds (got "${raw}")`);
   return ARMOR_DEFAULTS.rateLimitIntervalSec;
-}
-
-function boolean(raw: string | undefined, name: string, fallback: boolean, problems: string[]): boolean {
-  if (raw === undefined) return fallback;
-  if (raw === "true" || raw === "false") return raw === "true";
-  problems.push(`${key(name)} must be true or false (got "${raw}")`);
-  return fallback;
 }
 
 /** Cloud Run settings per region. Behind the balancer nothing may bypass Cloud Armor: ingress admits only
