@@ -124,6 +124,18 @@ export class Reader<S> {
     return n;
   }
 
+  /** The keys of `defaults` that are set to something other than their default (undefined: the key has none).
+   * Pulumi hands a key's Pulumi.yaml default to the program as if it were set, so a value equal to its default
+   * does not count as set. For keys that only mean something under another setting. */
+  strays(defaults: Readonly<Record<string, string | undefined>>): string[] {
+    return Object.entries(defaults)
+      .filter(([name, fallback]) => {
+        const value = this.get(name);
+        return value !== undefined && value !== fallback;
+      })
+      .map(([name]) => name);
+  }
+
   oneOf<const T extends string>(name: string, allowed: readonly T[], fallback: T): T {
     const value = this.get(name);
     if (value === undefined) return fallback;

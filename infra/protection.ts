@@ -131,11 +131,17 @@ export function parseProtection<S>(r: Reader<S>, regions: readonly string[], max
     if (value !== undefined) settings[variable] = value;
   }
   const kind = r.oneOf("sharedState", SHARED_STATES, "memory");
-  const redisKeys = ["redisTier", "redisMemorySizeGb", "redisVersion", "redisConnectMode", "vpcNetwork", "vpcSubnetwork", "vpcSubnetCidrs"];
   if (kind === "memory") {
-    // Pulumi.yaml's defaults arrive as if set: only a value that differs from its default is a stray.
-    const defaults: Record<string, string> = { redisTier: "BASIC", redisMemorySizeGb: "1", redisVersion: "REDIS_7_2", redisConnectMode: "DIRECT_PEERING" };
-    const stray = redisKeys.filter((name) => r.get(name) !== undefined && r.get(name) !== defaults[name]);
+    // The Redis and VPC keys with their Pulumi.yaml defaults (which arrive as if set): only a value that differs is a stray.
+    const stray = r.strays({
+      redisTier: "BASIC",
+      redisMemorySizeGb: "1",
+      redisVersion: "REDIS_7_2",
+      redisConnectMode: "DIRECT_PEERING",
+      vpcNetwork: undefined,
+      vpcSubnetwork: undefined,
+      vpcSubnetCidrs: undefined,
+    });
     if (stray.length > 0) {
       r.problems.push(`${stray.map(key).join(", ")} ${stray.length > 1 ? "are" : "is"} only used with ${key("sharedState")} redis`);
     }

@@ -71,9 +71,7 @@ export function parseTopology(source: ConfigSource<unknown>, gcpRegion: string |
   const regions = listed.length > 0 ? listed : gcpRegion ? [gcpRegion] : [];
 
   if (regions.length <= 1) {
-    const stray = Object.entries(BALANCER_KEYS)
-      .filter(([name, fallback]) => r.get(name) !== undefined && r.get(name) !== fallback)
-      .map(([name]) => name);
+    const stray = r.strays(BALANCER_KEYS);
     // With an unreadable `regions` the count of regions is unknown: that problem alone is the one to fix.
     if (stray.length > 0 && problems.length === 0) {
       problems.push(
